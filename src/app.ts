@@ -1,0 +1,52 @@
+// buildApp(config): the whole iamtrail application as Fastify plugins and route scopes, ready to
+// listen (src/server.ts) or to be injected into (tests).
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import dbPlugin from './plugins/db.js';
+import servicesPlugin from './plugins/services.js';
+import scimRoutes from './routes/scim/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    /** what an operator should do next on this installation, printed by the server at start-up */
+    startupNotes(): string[];
+  }
+}
+
+export async function buildApp(config: Config): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.LOG_LEVEL,
+      // secrets never reach the process log either
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    trustProxy: config.TRUST_PROXY,
+    // one request id per request, also used in the audit detail
+    requestIdHeader: false,
+    // every request is in the audit trail already; the process log gets them only at debug level
+    logController: new LogController({ disableRequestLogging: config.LOG_LEVEL !== 'debug' && config.LOG_LEVEL !== 'trace' }),
+  });
+  app.decorate('config', config);
+
+  await app.register(dbPlugin, { databasePath: config.DATABASE_PATH });
+  await app.register(servicesPlugin);
+
+  app.get('/healthz', async () => {
+    app.database.sqlite.prepare('SELECT 1').get();
+    return { status: 'ok' };
+  });
+
+  app.decorate('startupNotes', () => {
+    const notes: string[] = [];
+    const base = `${config.publicUrl ?? `http://${config.HOST}:${config.PORT}`}/scim/v2`;
+    if (!app.repos.settings.scimEnabled()) notes.push(`SCIM provisioning is disabled: run \`npx iamtrail scim enable\` (SCIM base URL: ${base})`);
+    if (!app.repos.tokens.list().some((t) => t.scope === 'scim' && t.revokedAt === null)) {
+      notes.push('No SCIM token yet: run `npx iamtrail token create --name entra` and paste it into your identity provider');
+    }
+    return notes;
+  });
+
+  await app.register(scimRoutes, { prefix: '/scim/v2' });
+  return app;
+}

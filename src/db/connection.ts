@@ -1,0 +1,48 @@
+// Opens the SQLite database (WAL, synchronous=FULL so an acknowledged change survives power loss)
+// and applies the drizzle-kit migrations from db/migrations at start-up.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.js';
+
+export type Sqlite = Database.Database;
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export interface Connection {
+  sqlite: Sqlite;
+  db: Db;
+  close(): void;
+}
+
+/** db/migrations, found from this file both in src/ (tsx) and in dist/src/ (compiled). */
+function migrationsFolder(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'db', 'migrations');
+    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('db/migrations not found next to the application');
+}
+
+export function openDatabase(path: string): Connection {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  // the CLI writes to the same file while the server runs
+  sqlite.pragma('busy_timeout = 5000');
+  const db = drizzle(sqlite, { schema });
+  migrate(db, { migrationsFolder: migrationsFolder() });
+  return {
+    sqlite,
+    db,
+    close: () => {
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+// Drizzle schema of the iamtrail database; drizzle-kit turns it into the SQL migrations in db/migrations.
+// SCIM resources keep their full JSON in `data` and copy the indexed lookup keys into columns.
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    /** SHA-256 of the token: tokens are 256-bit random, so a fast hash is enough and allows lookup */
+    tokenHash: text('token_hash').notNull(),
+    scope: text('scope').notNull().default('scim'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at'),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+    createdBy: text('created_by'),
+  },
+  (t) => [uniqueIndex('api_tokens_token_hash').on(t.tokenHash), uniqueIndex('api_tokens_name').on(sql`lower(${t.name})`)],
+);
+
+export const scimUsers = sqliteTable(
+  'scim_users',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull(),
+    userName: text('user_name').notNull(),
+    externalId: text('external_id'),
+    displayName: text('display_name'),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    /** the resource as JSON, canonical attribute names, without id, meta, groups and password */
+    data: text('data').notNull(),
+    passwordHash: text('password_hash'),
+    version: integer('version').notNull().default(1),
+    createdAt: text('created_at').notNull(),
+    lastModified: text('last_modified').notNull(),
+  },
+  (t) => [
+    uniqueIndex('scim_users_id').on(t.id),
+    uniqueIndex('scim_users_user_name').on(sql`lower(${t.userName})`),
+    index('scim_users_external_id').on(t.externalId),
+    index('scim_users_display_name').on(sql`lower(${t.displayName})`),
+  ],
+);
+
+export const scimGroups = sqliteTable(
+  'scim_groups',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull(),
+    displayName: text('display_name').notNull(),
+    externalId: text('external_id'),
+    data: text('data').notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: text('created_at').notNull(),
+    lastModified: text('last_modified').notNull(),
+  },
+  (t) => [
+    uniqueIndex('scim_groups_id').on(t.id),
+    uniqueIndex('scim_groups_display_name').on(sql`lower(${t.displayName})`),
+    index('scim_groups_external_id').on(t.externalId),
+  ],
+);
+
+export const groupMembers = sqliteTable(
+  'group_members',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => scimGroups.id, { onDelete: 'cascade' }),
+    memberId: text('member_id').notNull(),
+    /** 'User' or 'Group' */
+    memberType: text('member_type').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.memberId] }), index('group_members_member').on(t.memberId)],
+);
+
+/**
+ * The audit trail. Append-only: migration 0001 adds triggers that refuse UPDATE and DELETE.
+ * `id` is the keyset cursor of the Logs screen; `ts` is epoch milliseconds (null when unknown).
+ */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ts: integer('ts'),
+    type: text('type').notNull(),
+    protocol: text('protocol').notNull(),
+    event: text('event').notNull(),
+    http: integer('http'),
+    log: text('log').notNull(),
+    action: text('action'),
+    outcome: text('outcome'),
+    principal: text('principal'),
+    target: text('target'),
+    resourceId: text('resource_id'),
+    sourceIp: text('source_ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('audit_log_resource').on(t.resourceId), index('audit_log_action_ts').on(t.action, t.ts)],
+);
+
+/** Console accounts created locally (`iamtrail admin create`). SCIM users sign in from scim_users. */
+export const accounts = sqliteTable(
+  'accounts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    username: text('username').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+    passwordChangedAt: integer('password_changed_at'),
+  },
+  (t) => [uniqueIndex('accounts_username').on(sql`lower(${t.username})`)],
+);
+
+export const roles = sqliteTable(
+  'roles',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    /** JSON array of permission names, e.g. ["IT Settings IAM"] */
+    permissions: text('permissions').notNull().default('[]'),
+  },
+  (t) => [uniqueIndex('roles_name').on(sql`lower(${t.name})`)],
+);
+
+export const accountRoles = sqliteTable(
+  'account_roles',
+  {
+    accountId: integer('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    roleId: integer('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.roleId] })],
+);
+
+/** Roles Mapping: an IdP group received over SCIM grants a role to its members. */
+export const roleMappings = sqliteTable(
+  'role_mappings',
+  {
+    groupId: text('group_id')
+      .primaryKey()
+      .references(() => scimGroups.id, { onDelete: 'cascade' }),
+    roleId: integer('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+  },
+);
+
+/** Failed sign-ins per username (lower case), for lockout; the audit log keeps the history. */
+export const signInFailures = sqliteTable('sign_in_failures', {
+  username: text('username').primaryKey(),
+  count: integer('count').notNull(),
+  windowStart: integer('window_start').notNull(),
+  lockedUntil: integer('locked_until'),
+});
+
+/** Console sessions (@fastify/session store); they survive a restart. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    sid: text('sid').primaryKey(),
+    data: text('data').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_expires_at').on(t.expiresAt)],
+);

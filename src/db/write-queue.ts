@@ -1,0 +1,98 @@
+// Group commit: the writes submitted during one event-loop turn share one durable COMMIT, each in
+// its own SAVEPOINT, and every caller is answered only after that COMMIT (synchronous=FULL).
+import type { Sqlite } from './connection.js';
+
+interface Job {
+  run: () => unknown;
+  /** called inside the transaction, after the job's savepoint was rolled back */
+  onError?: (error: unknown) => void;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
+}
+
+export interface WriteQueue {
+  /**
+   * Runs `run` inside the next group transaction. If it throws, its savepoint is rolled back,
+   * `onError` may record the failure in the same transaction, and the promise rejects with the error.
+   */
+  submit<T>(run: () => T, onError?: (error: unknown) => void): Promise<T>;
+  /** Commits whatever is queued now (used at shutdown). */
+  flush(): void;
+}
+
+export function createWriteQueue(sqlite: Sqlite, maxBatch = 1000): WriteQueue {
+  let queue: Job[] = [];
+  let scheduled = false;
+  const begin = sqlite.prepare('BEGIN IMMEDIATE');
+  const commit = sqlite.prepare('COMMIT');
+  const rollback = sqlite.prepare('ROLLBACK');
+  const savepoint = sqlite.prepare('SAVEPOINT job');
+  const release = sqlite.prepare('RELEASE job');
+  const rollbackTo = sqlite.prepare('ROLLBACK TO job');
+
+  function runJob(job: Job): void {
+    savepoint.run();
+    try {
+      const value = job.run();
+      release.run();
+      job.outcome = { ok: true, value };
+    } catch (error) {
+      rollbackTo.run();
+      release.run();
+      job.outcome = { ok: false, error };
+      if (job.onError) {
+        savepoint.run();
+        try {
+          job.onError(error);
+          release.run();
+        } catch (recordError) {
+          rollbackTo.run();
+          release.run();
+          job.outcome = { ok: false, error: recordError };
+        }
+      }
+    }
+  }
+
+  function flushBatch(batch: Job[]): void {
+    if (batch.length === 0) return;
+    try {
+      begin.run();
+      for (const job of batch) runJob(job);
+      commit.run();
+    } catch (error) {
+      // BEGIN or COMMIT failed (disk full, I/O error): nothing of the batch is durable
+      if (sqlite.inTransaction) rollback.run();
+      for (const job of batch) job.reject(error);
+      return;
+    }
+    for (const job of batch) {
+      const outcome = job.outcome!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    }
+  }
+
+  function flush(): void {
+    scheduled = false;
+    while (queue.length > 0) {
+      const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
+      if (batch === queue) queue = [];
+      flushBatch(batch);
+    }
+  }
+
+  return {
+    submit<T>(run: () => T, onError?: (error: unknown) => void): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ run, onError, resolve: resolve as (v: unknown) => void, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    flush,
+  };
+}

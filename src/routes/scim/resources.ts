@@ -1,0 +1,226 @@
+// Users and Groups endpoints (RFC 7644 §3.3–§3.6): one route table serves both resource types.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hashPassword } from '../../auth/password.js';
+import type { ChangeSummary, ListParams, Projection, ResourceResult } from '../../services/provisioning.js';
+import { invalidSyntax } from '../../scim/errors.js';
+import { passwordOfPatch, passwordOfResource } from '../../scim/password.js';
+import { normalizeResource, parseAttributeList } from '../../scim/resource.js';
+import { SEARCH_REQUEST_SCHEMA, groupResourceType, userResourceType, type ResourceTypeDef } from '../../scim/schemas.js';
+import { appendScimEntry } from './audit.js';
+import { toScimError } from './errors.js';
+import { SCIM_CONTENT_TYPE, scimBaseUrl } from './index.js';
+
+const ListQuery = Type.Object({
+  filter: Type.Optional(Type.String({ maxLength: 10_000 })),
+  startIndex: Type.Optional(Type.Integer()),
+  count: Type.Optional(Type.Integer()),
+  sortBy: Type.Optional(Type.String({ maxLength: 512 })),
+  sortOrder: Type.Optional(Type.String({ maxLength: 16 })),
+  attributes: Type.Optional(Type.String({ maxLength: 4096 })),
+  excludedAttributes: Type.Optional(Type.String({ maxLength: 4096 })),
+});
+type ListQueryT = { filter?: string; startIndex?: number; count?: number; sortBy?: string; sortOrder?: string; attributes?: string; excludedAttributes?: string };
+
+const ProjectionQuery = Type.Object({
+  attributes: Type.Optional(Type.String({ maxLength: 4096 })),
+  excludedAttributes: Type.Optional(Type.String({ maxLength: 4096 })),
+});
+type ProjectionQueryT = { attributes?: string; excludedAttributes?: string };
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
+type IdParamsT = { id: string };
+
+/** Every write body is an object; its SCIM shape is checked by the schema-driven normaliser. */
+const ObjectBody = Type.Object({});
+
+const SearchBody = Type.Object({
+  schemas: Type.Optional(Type.Array(Type.String())),
+  filter: Type.Optional(Type.String({ maxLength: 10_000 })),
+  startIndex: Type.Optional(Type.Integer()),
+  count: Type.Optional(Type.Integer()),
+  sortBy: Type.Optional(Type.String({ maxLength: 512 })),
+  sortOrder: Type.Optional(Type.String({ maxLength: 16 })),
+  attributes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()])),
+  excludedAttributes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()])),
+});
+type SearchBodyT = Omit<ListQueryT, 'attributes' | 'excludedAttributes'> & {
+  schemas?: string[];
+  attributes?: string[] | string;
+  excludedAttributes?: string[] | string;
+};
+
+function projection(q: { attributes?: string | string[]; excludedAttributes?: string | string[] }): Projection {
+  return { attributes: parseAttributeList(q.attributes), excludedAttributes: parseAttributeList(q.excludedAttributes) };
+}
+
+function sendResource(reply: FastifyReply, status: number, result: ResourceResult, withLocation = false): FastifyReply {
+  reply.code(status).type(SCIM_CONTENT_TYPE).header('ETag', result.etag);
+  if (withLocation) reply.header('Location', result.location);
+  return reply.send(result.resource);
+}
+
+/** Records what a change did on the request's audit context. */
+function describe(request: FastifyRequest, change: ChangeSummary): void {
+  Object.assign(request.scimAudit, {
+    action: change.action,
+    target: change.target,
+    resourceId: change.resourceId,
+    summary: change.summary,
+    event: change.event ?? request.scimAudit.event,
+  });
+}
+
+interface Handlers {
+  rt: ResourceTypeDef;
+  noun: string;
+  plural: string;
+  hasPassword: boolean;
+}
+
+export default async function resourceRoutes(app: FastifyInstance): Promise<void> {
+  const svc = app.provisioning;
+  const bodyLimit = app.config.SCIM_BODY_LIMIT;
+
+  /**
+   * Runs a change in the next group commit; its audit entry is appended in the same transaction,
+   * or, if the change fails, the failure's entry after its savepoint was rolled back.
+   */
+  function change<T>(request: FastifyRequest, status: number, run: () => T, summary: (r: T) => ChangeSummary): Promise<T> {
+    return app.writeQueue.submit(
+      () => {
+        const result = run();
+        describe(request, summary(result));
+        appendScimEntry(request, status);
+        return result;
+      },
+      (error) => {
+        const { status: failed, body } = toScimError(error, bodyLimit);
+        request.scimAudit.error = body;
+        appendScimEntry(request, failed);
+      },
+    );
+  }
+
+  async function passwordHashOf(password: string | undefined): Promise<string | null> {
+    if (password === undefined) return null;
+    if (password.length === 0 || password.length > 1024) throw invalidSyntax('A password must be 1 to 1024 characters');
+    return hashPassword(password);
+  }
+
+  function register({ rt, noun, plural, hasPassword }: Handlers): void {
+    const path = rt.endpoint;
+    const isUser = rt.id === 'User';
+    const list = (params: ListParams, baseUrl: string) => (isUser ? svc.listUsers(params, baseUrl) : svc.listGroups(params, baseUrl));
+    const get = (id: string, baseUrl: string, p: Projection) => (isUser ? svc.getUser(id, baseUrl, p) : svc.getGroup(id, baseUrl, p));
+
+    async function listHandler(request: FastifyRequest, reply: FastifyReply, params: ListParams) {
+      const result = list(params, scimBaseUrl(request));
+      request.scimAudit.summary = `Listed ${plural}: ${result.summary}`;
+      return reply.type(SCIM_CONTENT_TYPE).send(result.body);
+    }
+
+    app.get<{ Querystring: ListQueryT }>(
+      path,
+      { schema: { querystring: ListQuery }, config: { auditType: noun, auditEvent: `List ${plural}` } },
+      (request, reply) => {
+        const { attributes: _a, excludedAttributes: _e, ...query } = request.query;
+        return listHandler(request, reply, { ...query, ...projection(request.query) });
+      },
+    );
+
+    app.post<{ Body: SearchBodyT }>(
+      `${path}/.search`,
+      { schema: { body: SearchBody }, config: { auditType: noun, auditEvent: `Search ${plural}` } },
+      (request, reply) => {
+        const { schemas, attributes: _a, excludedAttributes: _e, ...body } = request.body;
+        if (schemas && !schemas.some((s) => s.toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase())) {
+          throw invalidSyntax(`A search request lists the schema ${SEARCH_REQUEST_SCHEMA}`);
+        }
+        return listHandler(request, reply, { ...body, ...projection(request.body) });
+      },
+    );
+
+    app.get<{ Params: IdParamsT; Querystring: ProjectionQueryT }>(
+      `${path}/:id`,
+      { schema: { params: IdParams, querystring: ProjectionQuery }, config: { auditType: noun, auditEvent: `Get ${noun}` } },
+      (request, reply) => {
+        const result = get(request.params.id, scimBaseUrl(request), projection(request.query));
+        describe(request, result.change);
+        if (request.headers['if-none-match'] === result.etag) return reply.code(304).header('ETag', result.etag).send();
+        return sendResource(reply, 200, result);
+      },
+    );
+
+    app.post<{ Querystring: ProjectionQueryT }>(
+      path,
+      { schema: { querystring: ProjectionQuery, body: ObjectBody }, config: { auditType: noun, auditEvent: `Create ${noun}` } },
+      async (request, reply) => {
+        const input = normalizeResource(rt, request.body);
+        const hash = hasPassword ? await passwordHashOf(passwordOfResource(input)) : null;
+        const baseUrl = scimBaseUrl(request);
+        const p = projection(request.query);
+        const result = await change(
+          request,
+          201,
+          () => (isUser ? svc.createUser(input, hash, baseUrl, p) : svc.createGroup(input, baseUrl, p)),
+          (r) => r.change,
+        );
+        return sendResource(reply, 201, result, true);
+      },
+    );
+
+    app.put<{ Params: IdParamsT; Querystring: ProjectionQueryT }>(
+      `${path}/:id`,
+      { schema: { params: IdParams, querystring: ProjectionQuery, body: ObjectBody }, config: { auditType: noun, auditEvent: `Replace ${noun}` } },
+      async (request, reply) => {
+        const input = normalizeResource(rt, request.body);
+        const hash = hasPassword ? await passwordHashOf(passwordOfResource(input)) : null;
+        const { id } = request.params;
+        const ifMatch = request.headers['if-match'];
+        const baseUrl = scimBaseUrl(request);
+        const p = projection(request.query);
+        const result = await change(
+          request,
+          200,
+          () => (isUser ? svc.replaceUser(id, input, hash, ifMatch, baseUrl, p) : svc.replaceGroup(id, input, ifMatch, baseUrl, p)),
+          (r) => r.change,
+        );
+        return sendResource(reply, 200, result);
+      },
+    );
+
+    app.patch<{ Params: IdParamsT; Querystring: ProjectionQueryT }>(
+      `${path}/:id`,
+      { schema: { params: IdParams, querystring: ProjectionQuery, body: ObjectBody }, config: { auditType: noun, auditEvent: `Update ${noun}` } },
+      async (request, reply) => {
+        const hash = hasPassword ? await passwordHashOf(passwordOfPatch(request.body)) : null;
+        const { id } = request.params;
+        const ifMatch = request.headers['if-match'];
+        const baseUrl = scimBaseUrl(request);
+        const p = projection(request.query);
+        const result = await change(
+          request,
+          200,
+          () => (isUser ? svc.patchUser(id, request.body, hash, ifMatch, baseUrl, p) : svc.patchGroup(id, request.body, ifMatch, baseUrl, p)),
+          (r) => r.change,
+        );
+        return sendResource(reply, 200, result);
+      },
+    );
+
+    app.delete<{ Params: IdParamsT }>(
+      `${path}/:id`,
+      { schema: { params: IdParams }, config: { auditType: noun, auditEvent: `Delete ${noun}` } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const ifMatch = request.headers['if-match'];
+        await change(request, 204, () => (isUser ? svc.deleteUser(id, ifMatch) : svc.deleteGroup(id, ifMatch)), (r) => r);
+        return reply.code(204).send();
+      },
+    );
+  }
+
+  register({ rt: userResourceType, noun: 'User', plural: 'Users', hasPassword: true });
+  register({ rt: groupResourceType, noun: 'Group', plural: 'Groups', hasPassword: false });
+}

@@ -1,0 +1,109 @@
+// Administrative changes (tokens, SCIM on/off, provisioning mode), shared by the CLI and the console.
+// Each change and its audit entry commit in one transaction.
+import type { AuditEntry } from '../audit/entry.js';
+import { createToken, type CreatedToken } from '../auth/tokens.js';
+import type { Sqlite } from '../db/connection.js';
+import type { ProvisioningMode } from '../db/settings-repository.js';
+import type { TokenRecord, TokenScope } from '../db/token-repository.js';
+import type { Repositories } from '../plugins/db.js';
+
+export interface Actor {
+  name: string;
+  protocol: 'CLI' | 'WEB';
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export class SettingsError extends Error {}
+
+const MODE_LABEL: Record<ProvisioningMode, string> = { scim: 'SCIM', entra: 'Microsoft Entra ID' };
+
+export function createSettingsService(sqlite: Sqlite, repos: Repositories, clock: () => number = Date.now) {
+  function record(actor: Actor, entry: Omit<AuditEntry, 'ts' | 'protocol' | 'principal' | 'sourceIp' | 'userAgent' | 'outcome'>): void {
+    const via = actor.protocol === 'CLI' ? 'with the iamtrail CLI' : `from ${actor.ip ?? 'an unknown address'}`;
+    repos.audit.append({
+      ...entry,
+      log: `${entry.log}\nBy ${actor.name} ${via}${actor.userAgent ? ` · user agent "${actor.userAgent}"` : ''}`,
+      ts: clock(),
+      protocol: actor.protocol,
+      outcome: 'SUCCESS',
+      principal: actor.name,
+      sourceIp: actor.ip ?? null,
+      userAgent: actor.userAgent ?? null,
+    });
+  }
+
+  const describeExpiry = (t: TokenRecord) => (t.expiresAt ? `expires ${new Date(t.expiresAt).toISOString()}` : 'never expires');
+
+  return {
+    createToken(input: { name: string; scope?: TokenScope; expiresInDays?: number | null }, actor: Actor): CreatedToken {
+      return sqlite.transaction(() => {
+        const created = createToken(repos.tokens, { ...input, createdBy: actor.name }, clock());
+        const t = created.record;
+        record(actor, {
+          type: 'Token',
+          event: 'Create Token',
+          log: `Created ${t.scope} token "${t.name}" (${describeExpiry(t)})`,
+          action: 'TOKEN_CREATED',
+          target: t.name,
+          resourceId: `token:${t.id}`,
+        });
+        return created;
+      })();
+    },
+
+    revokeToken(name: string, actor: Actor): TokenRecord {
+      return sqlite.transaction(() => {
+        const t = repos.tokens.byName(name);
+        if (!t) throw new SettingsError(`No token named "${name}"`);
+        if (t.revokedAt !== null) throw new SettingsError(`Token "${t.name}" is already revoked`);
+        repos.tokens.revoke(t.id, clock());
+        record(actor, {
+          type: 'Token',
+          event: 'Revoke Token',
+          log: `Revoked ${t.scope} token "${t.name}": requests that present it now get 401`,
+          action: 'TOKEN_REVOKED',
+          target: t.name,
+          resourceId: `token:${t.id}`,
+        });
+        return repos.tokens.byName(name)!;
+      })();
+    },
+
+    setScimEnabled(enabled: boolean, actor: Actor): boolean {
+      return sqlite.transaction(() => {
+        const was = repos.settings.scimEnabled();
+        if (was === enabled) return false;
+        repos.settings.set('scim_enabled', String(enabled));
+        record(actor, {
+          type: 'Settings',
+          event: enabled ? 'Enable SCIM' : 'Disable SCIM',
+          log: enabled
+            ? 'Enabled SCIM provisioning: identity providers with a valid token can now provision users and groups'
+            : 'Disabled SCIM provisioning: every SCIM request now gets 401 "SCIM provisioning is disabled"',
+          action: enabled ? 'SCIM_ENABLED' : 'SCIM_DISABLED',
+          target: 'SCIM',
+        });
+        return true;
+      })();
+    },
+
+    setProvisioningMode(mode: ProvisioningMode, actor: Actor): boolean {
+      return sqlite.transaction(() => {
+        const was = repos.settings.provisioningMode();
+        if (was === mode) return false;
+        repos.settings.set('provisioning_mode', mode);
+        record(actor, {
+          type: 'Settings',
+          event: 'Change Provisioning Mode',
+          log: `Changed the provisioning mode from ${MODE_LABEL[was]} to ${MODE_LABEL[mode]}${mode === 'entra' ? ': SCIM requests are now refused with 403 and not logged' : ''}`,
+          action: 'PROVISIONING_MODE_CHANGED',
+          target: 'Provisioning mode',
+        });
+        return true;
+      })();
+    },
+  };
+}
+
+export type SettingsService = ReturnType<typeof createSettingsService>;
