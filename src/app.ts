@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import dbPlugin from './plugins/db.js';
 import servicesPlugin from './plugins/services.js';
+import consoleRoutes from './routes/console/index.js';
 import scimRoutes from './routes/scim/index.js';
 
 declare module 'fastify' {
@@ -41,6 +42,9 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     const notes: string[] = [];
     const base = `${config.publicUrl ?? `http://${config.HOST}:${config.PORT}`}/scim/v2`;
     if (!app.repos.settings.scimEnabled()) notes.push(`SCIM provisioning is disabled: run \`npx iamtrail scim enable\` (SCIM base URL: ${base})`);
+    if (app.repos.accounts.list().length === 0) {
+      notes.push('No console administrator yet: run `echo PASSWORD | npx iamtrail admin create --username NAME --password-stdin`');
+    }
     if (!app.repos.tokens.list().some((t) => t.scope === 'scim' && t.revokedAt === null)) {
       notes.push('No SCIM token yet: run `npx iamtrail token create --name entra` and paste it into your identity provider');
     }
@@ -48,5 +52,6 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   });
 
   await app.register(scimRoutes, { prefix: '/scim/v2' });
+  await app.register(consoleRoutes);
   return app;
 }

@@ -7,6 +7,8 @@ import { openDatabase } from './db/connection.js';
 import type { TokenRecord, TokenScope } from './db/token-repository.js';
 import { TokenError } from './auth/tokens.js';
 import { createRepositories } from './plugins/db.js';
+import { createAdminService } from './services/admins.js';
+import { PasswordPolicyError } from './services/auth.js';
 import { createSettingsService, SettingsError, type Actor } from './services/settings.js';
 
 const USAGE = `Usage: iamtrail <command>
@@ -16,6 +18,10 @@ const USAGE = `Usage: iamtrail <command>
   token list                  list tokens (name, scope, created, expires, last used, status)
   token revoke NAME           revoke a token at once
   scim enable | disable       turn SCIM provisioning on or off
+  admin create --username NAME --password-stdin
+                              create a console administrator (password read from stdin)
+  admin set-password --username NAME --password-stdin
+                              set a console account's password (unlocks it)
 
 The database is DATABASE_PATH (default ./data/iamtrail.sqlite), as for the server.`;
 
@@ -55,6 +61,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
   try {
     const repos = createRepositories(connection);
     const settings = createSettingsService(connection.sqlite, repos);
+    const admins = createAdminService(connection.sqlite, repos);
     const key = `${group} ${command ?? ''}`.trim();
     switch (key) {
       case 'token create': {
@@ -100,12 +107,33 @@ export async function run(argv: string[], env: Record<string, string | undefined
         out(`SCIM provisioning is ${enable ? 'enabled' : 'disabled'}${changed ? '' : ' (it already was)'}.`);
         return 0;
       }
+      case 'admin create':
+      case 'admin set-password': {
+        const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, 'password-stdin': { type: 'boolean' } }, strict: true });
+        if (!values.username || !values['password-stdin']) throw new UsageError(`admin ${command} needs --username NAME --password-stdin`);
+        const password = await readPassword();
+        const done =
+          command === 'create'
+            ? await admins.createAdministrator(values.username, password, actor())
+            : await admins.setPassword(values.username, password, actor());
+        out(done);
+        return 0;
+      }
       default:
         throw new UsageError(`Unknown command "${argv.join(' ')}"`);
     }
   } finally {
     connection.close();
   }
+}
+
+/** The password from standard input (first line), so it never appears in the shell history or ps. */
+async function readPassword(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (!password) throw new UsageError('no password on standard input');
+  return password;
 }
 
 async function main(): Promise<void> {
@@ -115,7 +143,7 @@ async function main(): Promise<void> {
     if (error instanceof UsageError) {
       console.error(`iamtrail: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || error instanceof TokenError || error instanceof SettingsError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    } else if (error instanceof ConfigError || error instanceof TokenError || error instanceof SettingsError || error instanceof PasswordPolicyError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       console.error(`iamtrail: ${(error as Error).message}`);
       process.exitCode = 1;
     } else {

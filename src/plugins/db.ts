@@ -1,6 +1,7 @@
 // Opens the database for the app's lifetime and exposes the repositories and the group-commit queue.
 import fp from 'fastify-plugin';
 import { openDatabase, type Connection } from '../db/connection.js';
+import { createAccountRepository, type AccountRepository } from '../db/account-repository.js';
 import { createAuditRepository, type AuditRepository } from '../db/audit-repository.js';
 import { createGroupRepository, createUserRepository, type GroupRepository, type UserRepository } from '../db/scim-repository.js';
 import { createSettingsRepository, type SettingsRepository } from '../db/settings-repository.js';
@@ -8,6 +9,7 @@ import { createTokenRepository, type TokenRepository } from '../db/token-reposit
 import { createWriteQueue, type WriteQueue } from '../db/write-queue.js';
 
 export interface Repositories {
+  accounts: AccountRepository;
   audit: AuditRepository;
   settings: SettingsRepository;
   tokens: TokenRepository;
@@ -26,6 +28,7 @@ declare module 'fastify' {
 export function createRepositories(connection: Connection): Repositories {
   const { sqlite } = connection;
   return {
+    accounts: createAccountRepository(sqlite),
     audit: createAuditRepository(sqlite),
     settings: createSettingsRepository(sqlite),
     tokens: createTokenRepository(sqlite),

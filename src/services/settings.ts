@@ -88,6 +88,31 @@ export function createSettingsService(sqlite: Sqlite, repos: Repositories, clock
       })();
     },
 
+    /** Roles Mapping: members of an IdP group get a role; roleId null removes the mapping. */
+    setRoleMapping(groupId: string, roleId: number | null, actor: Actor): boolean {
+      return sqlite.transaction(() => {
+        const group = repos.groups.byId(groupId);
+        if (!group) throw new SettingsError('That group no longer exists: it may have been deleted by the identity provider');
+        const current = repos.accounts.roleMappings().find((m) => m.groupId === groupId);
+        const role = roleId === null ? null : repos.accounts.roles().find((r) => r.id === roleId);
+        if (roleId !== null && !role) throw new SettingsError('No such role');
+        if ((current?.roleId ?? null) === roleId) return false;
+        if (role) repos.accounts.setRoleMapping(groupId, role.id, clock());
+        else repos.accounts.removeRoleMapping(groupId);
+        record(actor, {
+          type: 'Settings',
+          event: 'Change Role Mapping',
+          log: role
+            ? `Mapped the IdP group "${group.displayName}" to the role ${role.name}${current?.roleName ? ` (was ${current.roleName})` : ''}: its members get the role at their next request`
+            : `Removed the role mapping of the IdP group "${group.displayName}" (was ${current?.roleName ?? 'none'})`,
+          action: 'ROLE_MAPPING_CHANGED',
+          target: group.displayName,
+          resourceId: group.id,
+        });
+        return true;
+      })();
+    },
+
     setProvisioningMode(mode: ProvisioningMode, actor: Actor): boolean {
       return sqlite.transaction(() => {
         const was = repos.settings.provisioningMode();

@@ -1,0 +1,168 @@
+// The admin console scope: sessions, CSRF, Eta views, the sign-in guard and HTML error pages.
+import { fileURLToPath } from 'node:url';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import view from '@fastify/view';
+import { Eta } from 'eta';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PERMISSION_IAM } from '../../auth/permissions.js';
+import sessionPlugin, { type SessionPrincipal } from '../../plugins/session.js';
+import { IAM_SECTIONS } from './nav.js';
+import accountsRoutes from './accounts.js';
+import iamRoutes from './iam.js';
+import loginRoutes from './login.js';
+import logsRoutes from './logs.js';
+import profileRoutes from './profile.js';
+
+const root = (dir: string) => fileURLToPath(new URL(`../../../${dir}`, import.meta.url));
+
+export interface Viewer {
+  principal: SessionPrincipal;
+  permissions: Set<string>;
+  roles: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    viewer: Viewer | null;
+  }
+  interface FastifyInstance {
+    /** preHandler: a signed-in user with the given permission, else redirect to /login or 403 */
+    requirePermission(permission?: string): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** the data every console page needs: menu, user, CSRF token */
+    pageData(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>): Record<string, unknown>;
+  }
+  interface FastifyContextConfig {
+    /** routes that do not need a session (sign-in page) */
+    public?: boolean;
+  }
+}
+
+export class HttpPageError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export default async function consoleRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(sessionPlugin);
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  await app.register(view, {
+    engine: { eta: new Eta({ autoEscape: true, autoTrim: false }) },
+    templates: root('views'),
+    production: true,
+    defaultContext: { iamSections: IAM_SECTIONS },
+  });
+  await app.register(fastifyStatic, { root: root('public'), prefix: '/public/', maxAge: '1h', decorateReply: false });
+
+  const { config, repos } = app;
+  const idleMs = config.SESSION_IDLE_MINUTES * 60_000;
+  const maxMs = config.SESSION_MAX_HOURS * 3_600_000;
+
+  app.decorateRequest('viewer', null);
+
+  /** Loads the signed-in principal fresh from the database: a disabled account loses access at once. */
+  function loadViewer(principal: SessionPrincipal): Viewer | null {
+    const { accounts, users } = repos;
+    if (principal.kind === 'local') {
+      const account = accounts.byId(Number(principal.id));
+      if (!account || account.disabled) return null;
+      const roles = accounts.rolesOfAccount(account.id);
+      return { principal, roles: roles.map((r) => r.name), permissions: new Set(roles.flatMap((r) => r.permissions)) };
+    }
+    const user = users.byId(principal.id);
+    if (!user || !user.active) return null;
+    const roles = accounts.rolesOfScimUser(user.id);
+    return { principal, roles: roles.map((r) => r.name), permissions: new Set(roles.flatMap((r) => r.permissions)) };
+  }
+
+  app.addHook('preHandler', async (request) => {
+    const s = request.session;
+    if (!s.principal) return;
+    const now = Date.now();
+    const idle = now - (s.lastSeenAt ?? 0) > idleMs;
+    const tooOld = now - (s.signedInAt ?? 0) > maxMs;
+    const viewer = idle || tooOld ? null : loadViewer(s.principal);
+    if (!viewer) {
+      const reason = tooOld ? `session ended after ${config.SESSION_MAX_HOURS} hours` : idle ? `session expired after ${config.SESSION_IDLE_MINUTES} idle minutes` : 'was signed out: the account is disabled';
+      app.auth.signOut(s.principal, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null }, reason);
+      s.principal = undefined;
+      s.flash = { kind: 'error', text: tooOld || idle ? 'Your session expired: please sign in again' : 'Your account is disabled' };
+      return;
+    }
+    s.lastSeenAt = now;
+    request.viewer = viewer;
+  });
+
+  app.decorate('requirePermission', (permission: string = PERMISSION_IAM) => async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.viewer) {
+      const next = request.method === 'GET' ? request.url : '/';
+      if (request.headers['hx-request']) {
+        reply.header('HX-Redirect', `/login?next=${encodeURIComponent(next)}`);
+        return reply.code(401).send('');
+      }
+      return reply.redirect(`/login?next=${encodeURIComponent(next)}`);
+    }
+    if (!request.viewer.permissions.has(permission)) throw new HttpPageError(403, `You need the permission "${permission}" to open this screen.`);
+  });
+
+  app.decorate('pageData', (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>) => {
+    const flash = request.session.flash;
+    if (flash) request.session.flash = undefined;
+    return {
+      viewer: request.viewer ? { username: request.viewer.principal.username, roles: request.viewer.roles.join(', '), iam: request.viewer.permissions.has(PERMISSION_IAM) } : null,
+      csrfToken: reply.generateCsrf(),
+      flash: flash ?? null,
+      active: '',
+      ...extra,
+    };
+  });
+
+  // every state-changing request carries the session's CSRF token (forms: _csrf, htmx: a header)
+  app.addHook('preValidation', async (request, reply) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    await new Promise<void>((resolve, reject) => {
+      app.csrfProtection(request, reply, (err?: unknown) => (err ? reject(err) : resolve()));
+    });
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const e = error as Error & { statusCode?: number; code?: string };
+    let status = e instanceof HttpPageError ? e.statusCode : (e.statusCode ?? 500);
+    let message = e.message;
+    if (e.code === 'FST_CSRF_INVALID_TOKEN' || e.code === 'FST_CSRF_MISSING_SECRET') {
+      status = 403;
+      message = 'The form expired or did not come from this site (CSRF check failed). Go back, reload the page and try again.';
+    } else if ((e as { validation?: unknown }).validation) {
+      status = 400;
+      message = `The request is not valid: ${e.message}`;
+    } else if (status >= 500) {
+      request.log.error({ err: error }, 'console request failed');
+      message = 'Something went wrong on our side. The error was logged.';
+    }
+    const template = status === 403 ? 'errors/403' : 'errors/error';
+    const title = status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status >= 500 ? 'Server Error' : 'Bad Request';
+    let data: Record<string, unknown>;
+    try {
+      data = app.pageData(request, reply, { status, title, message });
+    } catch {
+      data = { viewer: null, csrfToken: '', flash: null, active: '', status, title, message };
+    }
+    return reply.code(status).type('text/html; charset=utf-8').view(template, data);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    return reply.code(404).type('text/html; charset=utf-8').view('errors/error', app.pageData(request, reply, { status: 404, title: 'Not Found', message: `There is no page at ${request.url.split('?')[0]}.` }));
+  });
+
+  app.get('/', async (request, reply) => reply.redirect(request.viewer ? '/it-settings/iam/logs' : '/login'));
+
+  await app.register(loginRoutes);
+  await app.register(profileRoutes);
+  await app.register(iamRoutes);
+  await app.register(logsRoutes);
+  await app.register(accountsRoutes);
+}
