@@ -30,7 +30,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   });
   app.decorate('config', config);
 
-  await app.register(dbPlugin, { databasePath: config.DATABASE_PATH });
+  await app.register(dbPlugin, { databasePath: config.DATABASE_PATH, timeZone: config.TZ });
   await app.register(servicesPlugin);
 
   app.get('/healthz', async () => {

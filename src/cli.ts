@@ -59,7 +59,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
   const config = loadConfig(env);
   const connection = openDatabase(config.DATABASE_PATH);
   try {
-    const repos = createRepositories(connection);
+    const repos = createRepositories(connection, config.TZ);
     const settings = createSettingsService(connection.sqlite, repos);
     const admins = createAdminService(connection.sqlite, repos);
     const key = `${group} ${command ?? ''}`.trim();

@@ -24,6 +24,13 @@ export interface AuditEntry {
   resourceId?: string | null;
   sourceIp?: string | null;
   userAgent?: string | null;
+  /** the sender's event id, for events ingested from other systems */
+  eventId?: string | null;
+  country?: string | null;
+  ticket?: string | null;
+  targetSystem?: string | null;
+  /** what makes two failed requests "the same request" */
+  fingerprint?: string | null;
 }
 
 export interface StoredAuditEntry extends Required<Omit<AuditEntry, 'ts'>> {

@@ -3,8 +3,14 @@
 import type { AuditEntry, StoredAuditEntry } from '../audit/entry.js';
 import type { Sqlite } from './connection.js';
 
+/** Called inside the appending transaction with the stored entry (the red-flag rules listen here). */
+export type AppendListener = (entry: StoredAuditEntry) => void;
+
 export interface AuditRepository {
   append(entry: AuditEntry): number;
+  /** appends unless an entry with the same sender event id exists; returns the id or null */
+  appendIfNew(entry: AuditEntry): number | null;
+  onAppend(listener: AppendListener): void;
   /** newest first, entries with id < before (keyset; never OFFSET) */
   page(options: { before?: number; limit: number }): StoredAuditEntry[];
   byId(id: number): StoredAuditEntry | undefined;
@@ -12,37 +18,76 @@ export interface AuditRepository {
 }
 
 const COLUMNS = `id, ts, type, protocol, event, http, log, action, outcome, principal, target,
-  resource_id AS resourceId, source_ip AS sourceIp, user_agent AS userAgent`;
+  resource_id AS resourceId, source_ip AS sourceIp, user_agent AS userAgent, event_id AS eventId, country, ticket,
+  target_system AS targetSystem, fingerprint`;
 
 export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   const insert = sqlite.prepare(
-    `INSERT INTO audit_log (ts, type, protocol, event, http, log, action, outcome, principal, target, resource_id, source_ip, user_agent)
-     VALUES (@ts, @type, @protocol, @event, @http, @log, @action, @outcome, @principal, @target, @resourceId, @sourceIp, @userAgent)`,
+    `INSERT INTO audit_log (ts, type, protocol, event, http, log, action, outcome, principal, target, resource_id, source_ip, user_agent,
+       event_id, country, ticket, target_system, fingerprint)
+     VALUES (@ts, @type, @protocol, @event, @http, @log, @action, @outcome, @principal, @target, @resourceId, @sourceIp, @userAgent,
+       @eventId, @country, @ticket, @targetSystem, @fingerprint)`,
   );
+  const insertIfNew = sqlite.prepare(
+    `INSERT INTO audit_log (ts, type, protocol, event, http, log, action, outcome, principal, target, resource_id, source_ip, user_agent,
+       event_id, country, ticket, target_system, fingerprint)
+     VALUES (@ts, @type, @protocol, @event, @http, @log, @action, @outcome, @principal, @target, @resourceId, @sourceIp, @userAgent,
+       @eventId, @country, @ticket, @targetSystem, @fingerprint)
+     ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING`,
+  );
+  const listeners: AppendListener[] = [];
   const firstPage = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?`);
   const nextPage = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?`);
   const one = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id = ?`);
   const latestAny = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT 1`);
   const latestByProtocol = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE protocol = ? ORDER BY id DESC LIMIT 1`);
 
+  function row(entry: AuditEntry) {
+    return {
+      ts: entry.ts,
+      type: entry.type,
+      protocol: entry.protocol,
+      event: entry.event,
+      http: entry.http ?? null,
+      log: entry.log,
+      action: entry.action ?? null,
+      outcome: entry.outcome ?? null,
+      principal: entry.principal ?? null,
+      target: entry.target ?? null,
+      resourceId: entry.resourceId ?? null,
+      sourceIp: entry.sourceIp ?? null,
+      userAgent: entry.userAgent ?? null,
+      eventId: entry.eventId ?? null,
+      country: entry.country ?? null,
+      ticket: entry.ticket ?? null,
+      targetSystem: entry.targetSystem ?? null,
+      fingerprint: entry.fingerprint ?? null,
+    };
+  }
+
+  function notify(id: number, values: ReturnType<typeof row>): void {
+    if (listeners.length === 0) return;
+    const stored = { id, ...values } as StoredAuditEntry;
+    for (const listener of listeners) listener(stored);
+  }
+
   return {
     append(entry) {
-      const info = insert.run({
-        ts: entry.ts,
-        type: entry.type,
-        protocol: entry.protocol,
-        event: entry.event,
-        http: entry.http ?? null,
-        log: entry.log,
-        action: entry.action ?? null,
-        outcome: entry.outcome ?? null,
-        principal: entry.principal ?? null,
-        target: entry.target ?? null,
-        resourceId: entry.resourceId ?? null,
-        sourceIp: entry.sourceIp ?? null,
-        userAgent: entry.userAgent ?? null,
-      });
-      return Number(info.lastInsertRowid);
+      const values = row(entry);
+      const id = Number(insert.run(values).lastInsertRowid);
+      notify(id, values);
+      return id;
+    },
+    appendIfNew(entry) {
+      const values = row(entry);
+      const info = insertIfNew.run(values);
+      if (info.changes === 0) return null;
+      const id = Number(info.lastInsertRowid);
+      notify(id, values);
+      return id;
+    },
+    onAppend(listener) {
+      listeners.push(listener);
     },
     page({ before, limit }) {
       return (before === undefined ? firstPage.all(limit) : nextPage.all(before, limit)) as StoredAuditEntry[];

@@ -36,6 +36,8 @@ export function openDatabase(path: string): Connection {
   sqlite.pragma('foreign_keys = ON');
   // the CLI writes to the same file while the server runs
   sqlite.pragma('busy_timeout = 5000');
+  // 64 MiB of page cache keeps the audit indexes' hot pages in memory at tens of millions of rows
+  sqlite.pragma('cache_size = -65536');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: migrationsFolder() });
   return {

@@ -102,8 +102,75 @@ export const auditLog = sqliteTable(
     resourceId: text('resource_id'),
     sourceIp: text('source_ip'),
     userAgent: text('user_agent'),
+    /** the sender's event id (ingested events); unique, so a re-sent batch adds nothing */
+    eventId: text('event_id'),
+    country: text('country'),
+    ticket: text('ticket'),
+    targetSystem: text('target_system'),
+    /** what makes two failures "the same request" (SCIM: method, path, status) */
+    fingerprint: text('fingerprint'),
   },
-  (t) => [index('audit_log_resource').on(t.resourceId), index('audit_log_action_ts').on(t.action, t.ts)],
+  (t) => [
+    index('audit_log_resource').on(t.resourceId),
+    index('audit_log_action_ts').on(t.action, t.ts),
+    uniqueIndex('audit_log_event_id').on(t.eventId).where(sql`${t.eventId} IS NOT NULL`),
+    // the red-flag rules' window queries: per subject and action, in time order
+    index('audit_log_target_action_ts').on(t.target, t.action, t.ts),
+    index('audit_log_principal_action_ts').on(t.principal, t.action, t.ts),
+    index('audit_log_fingerprint_ts').on(t.fingerprint, t.ts).where(sql`${t.fingerprint} IS NOT NULL`),
+    index('audit_log_5xx_ts').on(t.ts).where(sql`${t.http} >= 500`),
+  ],
+);
+
+/** Red flags raised by the rules (src/audit/rules.ts); one open flag per rule and subject. */
+export const redFlags = sqliteTable(
+  'red_flags',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    rule: text('rule').notNull(),
+    /** what the flag is about: a user, a token, a system… (dedupe key with the rule) */
+    subject: text('subject').notNull(),
+    severity: text('severity').notNull(),
+    title: text('title').notNull(),
+    explanation: text('explanation').notNull(),
+    action: text('action').notNull(),
+    status: text('status').notNull().default('open'),
+    entryCount: integer('entry_count').notNull().default(0),
+    firstEntryId: integer('first_entry_id'),
+    lastEntryId: integer('last_entry_id'),
+    raisedAt: integer('raised_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    closedAt: integer('closed_at'),
+    closedBy: text('closed_by'),
+    note: text('note'),
+  },
+  (t) => [
+    index('red_flags_status_id').on(t.status, t.id),
+    uniqueIndex('red_flags_open_subject').on(t.rule, t.subject).where(sql`${t.status} = 'open'`),
+  ],
+);
+
+export const redFlagEntries = sqliteTable(
+  'red_flag_entries',
+  {
+    flagId: integer('flag_id')
+      .notNull()
+      .references(() => redFlags.id),
+    entryId: integer('entry_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flagId, t.entryId] }), index('red_flag_entries_entry').on(t.entryId)],
+);
+
+/** Where each user has signed in from, for the "new IP or country" rule. */
+export const loginOrigins = sqliteTable(
+  'login_origins',
+  {
+    subject: text('subject').notNull(),
+    kind: text('kind').notNull(),
+    value: text('value').notNull(),
+    firstSeen: integer('first_seen').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.subject, t.kind, t.value] })],
 );
 
 /** Console accounts created locally (`iamtrail admin create`). SCIM users sign in from scim_users. */

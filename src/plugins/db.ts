@@ -7,9 +7,14 @@ import { createGroupRepository, createUserRepository, type GroupRepository, type
 import { createSettingsRepository, type SettingsRepository } from '../db/settings-repository.js';
 import { createTokenRepository, type TokenRepository } from '../db/token-repository.js';
 import { createWriteQueue, type WriteQueue } from '../db/write-queue.js';
+import { createFlagRepository, type FlagRepository } from '../db/flag-repository.js';
+import { createRuleEngine, type RuleEngine } from '../audit/rule-engine.js';
 
 export interface Repositories {
   accounts: AccountRepository;
+  flags: FlagRepository;
+  /** the red-flag rules, run on every appended entry */
+  rules: RuleEngine;
   audit: AuditRepository;
   settings: SettingsRepository;
   tokens: TokenRepository;
@@ -25,23 +30,30 @@ declare module 'fastify' {
   }
 }
 
-export function createRepositories(connection: Connection): Repositories {
+export function createRepositories(connection: Connection, timeZone: string): Repositories {
   const { sqlite } = connection;
+  const audit = createAuditRepository(sqlite);
+  const settings = createSettingsRepository(sqlite);
+  const flags = createFlagRepository(sqlite);
+  const rules = createRuleEngine({ sqlite, settings, flags, timeZone });
+  audit.onAppend((entry) => rules.evaluate(entry));
   return {
     accounts: createAccountRepository(sqlite),
-    audit: createAuditRepository(sqlite),
-    settings: createSettingsRepository(sqlite),
+    audit,
+    flags,
+    rules,
+    settings,
     tokens: createTokenRepository(sqlite),
     users: createUserRepository(sqlite),
     groups: createGroupRepository(sqlite),
   };
 }
 
-export default fp<{ databasePath: string }>(
+export default fp<{ databasePath: string; timeZone: string }>(
   async (app, opts) => {
     const connection = openDatabase(opts.databasePath);
     app.decorate('database', connection);
-    app.decorate('repos', createRepositories(connection));
+    app.decorate('repos', createRepositories(connection, opts.timeZone));
     app.decorate('writeQueue', createWriteQueue(connection.sqlite));
     app.addHook('onClose', async () => {
       app.writeQueue.flush();

@@ -18,6 +18,8 @@ export interface ScimAuditContext {
   error?: ScimErrorBody;
   /** an authentication failure: the request never reached its handler */
   authFailure?: string;
+  /** its machine-readable reason: disabled, missing, malformed, unknown, revoked, expired, wrong-scope */
+  authReason?: string;
   /** set once the entry is written (inside a change's transaction, or by the onSend hook) */
   written: boolean;
   /** Entra ID mode: refused requests are counted, not logged */
@@ -85,7 +87,15 @@ export function buildScimEntry(request: FastifyRequest, status: number): AuditEn
     resourceId: ctx.resourceId ?? null,
     sourceIp: request.ip,
     userAgent: request.headers['user-agent'] ?? null,
+    fingerprint: failed ? fingerprint(request, status) : null,
   };
+}
+
+/** What makes two failures "the same": the 401 cause, or the method, path and status. */
+function fingerprint(request: FastifyRequest, status: number): string {
+  const ctx = request.scimAudit;
+  if (ctx.authFailure) return `scim-auth:${ctx.authReason ?? 'unknown'}${ctx.principal ? `:${ctx.principal}` : ''}`;
+  return `scim:${request.method} ${request.url.split('?', 1)[0]} ${status}`;
 }
 
 /** Appends the entry (and marks the token used) — call inside a write-queue job. */

@@ -21,6 +21,10 @@ export function toScimError(error: unknown, bodyLimit: number): { status: number
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, body: errorBody(400, 'The Content-Length header does not match the body', 'invalidSyntax') };
   }
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    // a uniqueness race the service's own check did not see (e.g. a concurrent writer): a data fault
+    return { status: 409, body: errorBody(409, 'The resource conflicts with an existing one (uniqueness)', 'uniqueness') };
+  }
   if (error instanceof SyntaxError || e.code === 'IAMTRAIL_JSON') {
     return { status: 400, body: errorBody(400, `Malformed JSON: ${e.message ?? 'could not parse the body'}`, 'invalidSyntax') };
   }

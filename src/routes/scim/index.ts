@@ -59,11 +59,13 @@ export default async function scimRoutes(app: FastifyInstance): Promise<void> {
     }
     if (!settings.scimEnabled()) {
       request.scimAudit.authFailure = 'SCIM provisioning is disabled';
+      request.scimAudit.authReason = 'disabled';
       throw new ScimError(401, 'SCIM provisioning is disabled on this server: enable it on IAM Settings › SCIM Overview or with `iamtrail scim enable`');
     }
     const check = checkBearer(request.headers.authorization, tokens, 'scim', now);
     if (!check.ok) {
       request.scimAudit.authFailure = check.detail;
+      request.scimAudit.authReason = check.reason;
       if (check.token) request.scimAudit.principal = check.token.name;
       throw new ScimError(401, check.detail);
     }

@@ -1,0 +1,101 @@
+// The context some red-flag rules need (service accounts, business hours, maintenance windows,
+// people on leave or terminated, expected systems) and per-rule thresholds; kept in settings as JSON.
+
+export interface BusinessHours {
+  /** "08:00" */
+  start: string;
+  /** "18:00" */
+  end: string;
+  /** 0 = Sunday … 6 = Saturday */
+  days: number[];
+  timeZone: string;
+}
+
+export interface MaintenanceWindow {
+  /** ISO 8601 */
+  start: string;
+  end: string;
+  note: string;
+}
+
+export interface RuleContext {
+  serviceAccounts: string[];
+  businessHours: BusinessHours;
+  maintenanceWindows: MaintenanceWindow[];
+  onLeave: string[];
+  terminated: string[];
+  /** user → the systems they are expected to have accounts on */
+  expectedSystems: Record<string, string[]>;
+}
+
+export interface RuleSettings {
+  enabled: boolean;
+  thresholds: Record<string, number>;
+}
+
+export type RulesConfig = Record<string, Partial<RuleSettings>>;
+
+export function defaultContext(timeZone: string): RuleContext {
+  return {
+    serviceAccounts: [],
+    businessHours: { start: '07:00', end: '19:00', days: [1, 2, 3, 4, 5], timeZone },
+    maintenanceWindows: [],
+    onLeave: [],
+    terminated: [],
+    expectedSystems: {},
+  };
+}
+
+const lower = (list: string[]) => list.map((s) => s.trim().toLowerCase()).filter(Boolean);
+
+export const isIn = (list: string[], name: string | null | undefined) => !!name && lower(list).includes(name.toLowerCase());
+
+/** Minutes since local midnight and the weekday of an instant in a time zone. */
+function localClock(ms: number, timeZone: string): { minutes: number; day: number } {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23' }).formatToParts(new Date(ms));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '0';
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(get('weekday'));
+  return { minutes: Number(get('hour')) * 60 + Number(get('minute')), day };
+}
+
+const toMinutes = (hhmm: string) => {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+};
+
+export function withinBusinessHours(ms: number, hours: BusinessHours): boolean {
+  const { minutes, day } = localClock(ms, hours.timeZone);
+  return hours.days.includes(day) && minutes >= toMinutes(hours.start) && minutes < toMinutes(hours.end);
+}
+
+export function inMaintenanceWindow(ms: number, windows: MaintenanceWindow[]): MaintenanceWindow | undefined {
+  return windows.find((w) => Date.parse(w.start) <= ms && ms < Date.parse(w.end));
+}
+
+/** Validates a context document coming from the Rules screen or the API. */
+export function parseContext(input: unknown, fallbackZone: string): RuleContext {
+  const base = defaultContext(fallbackZone);
+  if (!input || typeof input !== 'object') return base;
+  const o = input as Partial<RuleContext>;
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : []);
+  const hours = o.businessHours ?? base.businessHours;
+  const time = /^([01]\d|2[0-3]):[0-5]\d$/;
+  return {
+    serviceAccounts: strings(o.serviceAccounts),
+    businessHours: {
+      start: time.test(hours.start) ? hours.start : base.businessHours.start,
+      end: time.test(hours.end) ? hours.end : base.businessHours.end,
+      days: Array.isArray(hours.days) ? hours.days.filter((d) => Number.isInteger(d) && d >= 0 && d <= 6) : base.businessHours.days,
+      timeZone: typeof hours.timeZone === 'string' && hours.timeZone ? hours.timeZone : fallbackZone,
+    },
+    maintenanceWindows: Array.isArray(o.maintenanceWindows)
+      ? o.maintenanceWindows.filter((w) => w && !Number.isNaN(Date.parse(w.start)) && !Number.isNaN(Date.parse(w.end))).map((w) => ({ start: w.start, end: w.end, note: String(w.note ?? '') }))
+      : [],
+    onLeave: strings(o.onLeave),
+    terminated: strings(o.terminated),
+    expectedSystems:
+      o.expectedSystems && typeof o.expectedSystems === 'object'
+        ? Object.fromEntries(Object.entries(o.expectedSystems).map(([user, systems]) => [user.trim().toLowerCase(), strings(systems)]))
+        : {},
+  };
+}

@@ -1,0 +1,127 @@
+// Evaluates the red-flag rules on each entry as it is appended, inside the appending transaction,
+// and raises or extends flags. Rule settings and context are cached for a second (the Rules screen
+// and the CLI may change them from another process).
+import type { Sqlite } from '../db/connection.js';
+import type { FlagRepository } from '../db/flag-repository.js';
+import type { SettingsRepository } from '../db/settings-repository.js';
+import type { StoredAuditEntry } from './entry.js';
+import { defaultContext, parseContext, type RuleContext, type RulesConfig } from './rule-config.js';
+import { createRuleQueries } from './rule-queries.js';
+import { RULES, type Rule } from './rules.js';
+
+const CONFIG_KEY = 'rules_config';
+const CONTEXT_KEY = 'rules_context';
+
+export interface RuleStatus {
+  rule: Rule;
+  enabled: boolean;
+  thresholds: Record<string, number>;
+  /** why the rule cannot judge, when its context is missing */
+  lacking: string | null;
+}
+
+export function createRuleEngine(deps: {
+  sqlite: Sqlite;
+  settings: SettingsRepository;
+  flags: FlagRepository;
+  timeZone: string;
+  clock?: () => number;
+  onError?: (rule: string, error: unknown) => void;
+}) {
+  const { settings, flags, timeZone } = deps;
+  const clock = deps.clock ?? Date.now;
+  const q = createRuleQueries(deps.sqlite);
+  const byAction = new Map<string, Rule[]>();
+  for (const rule of RULES) for (const code of rule.on) byAction.set(code, [...(byAction.get(code) ?? []), rule]);
+  const everyEntry = byAction.get('*') ?? [];
+
+  let cached: { config: RulesConfig; context: RuleContext; at: number } | undefined;
+
+  function load() {
+    const now = Date.now();
+    if (!cached || now - cached.at > 1000) {
+      const parse = (key: string) => {
+        const raw = settings.get(key);
+        try {
+          return raw ? (JSON.parse(raw) as unknown) : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      cached = { config: (parse(CONFIG_KEY) as RulesConfig | undefined) ?? {}, context: parseContext(parse(CONTEXT_KEY), timeZone), at: now };
+    }
+    return cached;
+  }
+
+  function status(rule: Rule, config: RulesConfig, context: RuleContext): RuleStatus {
+    const own = config[rule.id] ?? {};
+    const thresholds: Record<string, number> = {};
+    for (const [name, t] of Object.entries(rule.thresholds)) {
+      const v = own.thresholds?.[name];
+      thresholds[name] = typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : t.default;
+    }
+    return { rule, enabled: own.enabled !== false, thresholds, lacking: rule.lacksContext?.(context) ?? null };
+  }
+
+  return {
+    /** Runs the rules that listen to this entry's action; returns the ids of the flags raised or extended. */
+    evaluate(entry: StoredAuditEntry): number[] {
+      if (entry.ts === null) return [];
+      const rules = [...(entry.action ? (byAction.get(entry.action) ?? []) : []), ...everyEntry];
+      if (rules.length === 0) return [];
+      const { config, context } = load();
+      const raised: number[] = [];
+      for (const rule of rules) {
+        const s = status(rule, config, context);
+        if (!s.enabled || s.lacking) continue;
+        try {
+          const finding = rule.evaluate({ entry: entry as StoredAuditEntry & { ts: number }, q, t: s.thresholds, context });
+          if (!finding) continue;
+          raised.push(
+            flags.raise({
+              rule: rule.id,
+              subject: finding.subject,
+              severity: finding.severity ?? rule.severity,
+              title: finding.title,
+              explanation: finding.explanation,
+              action: rule.action,
+              entryIds: [...(finding.related ?? []), entry.id],
+              now: clock(),
+            }),
+          );
+        } catch (error) {
+          // a faulty rule must never lose the entry it looks at
+          (deps.onError ?? ((id, e) => console.error(`red-flag rule ${id} failed`, e)))(rule.id, error);
+        }
+      }
+      return raised;
+    },
+
+    statuses(): RuleStatus[] {
+      const { config, context } = load();
+      return RULES.map((rule) => status(rule, config, context));
+    },
+
+    context(): RuleContext {
+      return load().context;
+    },
+
+    config(): RulesConfig {
+      return load().config;
+    },
+
+    saveConfig(config: RulesConfig): void {
+      settings.set(CONFIG_KEY, JSON.stringify(config));
+      cached = undefined;
+    },
+
+    saveContext(context: RuleContext): void {
+      settings.set(CONTEXT_KEY, JSON.stringify(context));
+      cached = undefined;
+    },
+
+    defaultContext: () => defaultContext(timeZone),
+  };
+}
+
+export type RuleEngine = ReturnType<typeof createRuleEngine>;
