@@ -78,6 +78,7 @@ export const RULES: Rule[] = [
           subject: target,
           title: `${failures} failed sign-ins for "${target}" — account locked`,
           explanation: `${failures} failed sign-ins for "${target}" within ${minutes(t.windowMinutes!)}; USER_ACCOUNT_LOCKED followed at ${at(entry.ts)}, so further guessing is blocked for now.`,
+          severity: 'medium',
         };
       }
       if (entry.outcome !== 'FAILURE') return null;

@@ -15,6 +15,10 @@ export interface AuditRepository {
   page(options: { before?: number; limit: number }): StoredAuditEntry[];
   byId(id: number): StoredAuditEntry | undefined;
   latest(filter?: { protocol?: string }): StoredAuditEntry | undefined;
+  /** oldest first, entries with id > after: the export walks the whole log in constant memory */
+  ascending(after: number, limit: number): StoredAuditEntry[];
+  /** entries about the same user, resource or actor (token) within ±window of the entry, newest first */
+  related(entry: StoredAuditEntry, windowMs: number, limit: number): StoredAuditEntry[];
 }
 
 const COLUMNS = `id, ts, type, protocol, event, http, log, action, outcome, principal, target,
@@ -28,19 +32,21 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
      VALUES (@ts, @type, @protocol, @event, @http, @log, @action, @outcome, @principal, @target, @resourceId, @sourceIp, @userAgent,
        @eventId, @country, @ticket, @targetSystem, @fingerprint)`,
   );
-  const insertIfNew = sqlite.prepare(
-    `INSERT INTO audit_log (ts, type, protocol, event, http, log, action, outcome, principal, target, resource_id, source_ip, user_agent,
-       event_id, country, ticket, target_system, fingerprint)
-     VALUES (@ts, @type, @protocol, @event, @http, @log, @action, @outcome, @principal, @target, @resourceId, @sourceIp, @userAgent,
-       @eventId, @country, @ticket, @targetSystem, @fingerprint)
-     ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING`,
-  );
+  // the no-replace trigger refuses a duplicate event id outright, so look first (one writer: no race)
+  const hasEventId = sqlite.prepare('SELECT 1 FROM audit_log WHERE event_id = ?');
   const listeners: AppendListener[] = [];
   const firstPage = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?`);
   const nextPage = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?`);
+  const ascending = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id > ? ORDER BY id ASC LIMIT ?`);
   const one = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id = ?`);
   const latestAny = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT 1`);
   const latestByProtocol = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE protocol = ? ORDER BY id DESC LIMIT 1`);
+  // each OR branch has its own index (target…, resource_id, principal…): SQLite unions the lookups
+  const related = sqlite.prepare(
+    `SELECT ${COLUMNS} FROM audit_log
+     WHERE id <> @id AND ts BETWEEN @from AND @to AND (target = @target OR resource_id = @resourceId OR principal = @principal OR target = @principal)
+     ORDER BY ts DESC, id DESC LIMIT @limit`,
+  );
 
   function row(entry: AuditEntry) {
     return {
@@ -80,9 +86,8 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
     },
     appendIfNew(entry) {
       const values = row(entry);
-      const info = insertIfNew.run(values);
-      if (info.changes === 0) return null;
-      const id = Number(info.lastInsertRowid);
+      if (values.eventId !== null && hasEventId.get(values.eventId)) return null;
+      const id = Number(insert.run(values).lastInsertRowid);
       notify(id, values);
       return id;
     },
@@ -94,6 +99,21 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
     },
     byId(id) {
       return one.get(id) as StoredAuditEntry | undefined;
+    },
+    ascending(after, limit) {
+      return ascending.all(after, limit) as StoredAuditEntry[];
+    },
+    related(entry, windowMs, limit) {
+      if (entry.ts === null) return [];
+      return related.all({
+        id: entry.id,
+        from: entry.ts - windowMs,
+        to: entry.ts + windowMs,
+        target: entry.target,
+        resourceId: entry.resourceId,
+        principal: entry.principal,
+        limit,
+      }) as StoredAuditEntry[];
     },
     latest(filter) {
       return (filter?.protocol ? latestByProtocol.get(filter.protocol) : latestAny.get()) as StoredAuditEntry | undefined;

@@ -34,6 +34,8 @@ export function openDatabase(path: string): Connection {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
+  // REPLACE then fires DELETE triggers too: one more guard of the append-only audit_log
+  sqlite.pragma('recursive_triggers = ON');
   // the CLI writes to the same file while the server runs
   sqlite.pragma('busy_timeout = 5000');
   // 64 MiB of page cache keeps the audit indexes' hot pages in memory at tens of millions of rows

@@ -32,7 +32,7 @@ export function createFlagRepository(sqlite: Sqlite) {
   const openFor = sqlite.prepare(`SELECT id FROM red_flags WHERE rule = ? AND subject = ? AND status = 'open'`);
   const insert = sqlite.prepare(
     `INSERT INTO red_flags (rule, subject, severity, title, explanation, action, status, entry_count, first_entry_id, last_entry_id, raised_at, updated_at)
-     VALUES (@rule, @subject, @severity, @title, @explanation, @action, 'open', 0, @entryId, @entryId, @now, @now)`,
+     VALUES (@rule, @subject, @severity, @title, @explanation, @action, 'open', 0, @firstId, @lastId, @now, @now)`,
   );
   const refresh = sqlite.prepare(
     `UPDATE red_flags SET title = @title, explanation = @explanation, action = @action, severity = @severity,
@@ -62,7 +62,10 @@ export function createFlagRepository(sqlite: Sqlite) {
         id = existing.id;
         refresh.run({ id, title: f.title, explanation: f.explanation, action: f.action, severity: f.severity, entryId: last, now: f.now });
       } else {
-        id = Number(insert.run({ rule: f.rule, subject: f.subject, severity: f.severity, title: f.title, explanation: f.explanation, action: f.action, entryId: Math.min(...f.entryIds), now: f.now }).lastInsertRowid);
+        id = Number(
+          insert.run({ rule: f.rule, subject: f.subject, severity: f.severity, title: f.title, explanation: f.explanation, action: f.action, firstId: Math.min(...f.entryIds), lastId: last, now: f.now })
+            .lastInsertRowid,
+        );
       }
       let added = 0;
       for (const entryId of f.entryIds) added += link.run(id, entryId).changes;

@@ -141,6 +141,8 @@ interface Ctx {
   rt: ResourceTypeDef;
   /** table alias of the resource row */
   row: string;
+  /** sub-query aliases numbered per compilation, so one filter always compiles to one SQL text */
+  alias: () => string;
 }
 
 /** Compiles a filter inside a valuePath, whose names are sub-attributes of `parent`. */
@@ -196,8 +198,6 @@ function exists(ctx: Ctx, loc: Location, element: string, where: string): string
   return `EXISTS (SELECT 1 FROM json_each(${ctx.row}.${loc.base}, '${loc.path}') ${element} WHERE ${where})`;
 }
 
-let aliasCounter = 0;
-const nextAlias = () => `e${(aliasCounter = (aliasCounter + 1) % 1_000_000)}`;
 
 function compileNode(ctx: Ctx, f: Filter): SqlFragment {
   switch (f.op) {
@@ -215,7 +215,7 @@ function compileNode(ctx: Ctx, f: Filter): SqlFragment {
       const r = resolve(ctx.rt, f.path);
       if (r.sub || r.attribute.type !== 'complex') throw invalidFilter(`"${pathText(f.path)}" is not a complex attribute and cannot take a [filter]`);
       const loc = locate(ctx.rt, r);
-      const alias = nextAlias();
+      const alias = ctx.alias();
       if (loc.kind === 'json' && !r.attribute.multiValued) {
         // a single complex attribute (name, manager): the filter applies to the object itself
         const inner = compileElement(ctx, r, loc, alias, f.filter);
@@ -242,7 +242,7 @@ function compileLeaf(ctx: Ctx, f: Extract<Filter, { path: AttrPath; op: CompareO
   const multi = loc.kind !== 'json' || r.attribute.multiValued;
   if (multi) {
     // emails.value eq x, and emails eq x (which compares the value sub-attribute)
-    const alias = nextAlias();
+    const alias = ctx.alias();
     if (f.op === 'pr' && !r.sub) {
       if (loc.kind === 'json') return { sql: `coalesce(json_array_length(${ctx.row}.data, '${loc.path}'), 0) > 0`, params: [] };
       return { sql: exists(ctx, loc, alias, '1'), params: [] };
@@ -271,7 +271,8 @@ function compileLeaf(ctx: Ctx, f: Extract<Filter, { path: AttrPath; op: CompareO
 }
 
 export function compileFilter(rt: ResourceTypeDef, filter: Filter, row = 'r'): SqlFragment {
-  return compileNode({ rt, row }, filter);
+  let n = 0;
+  return compileNode({ rt, row, alias: () => `e${++n}` }, filter);
 }
 
 /** ORDER BY for sortBy (RFC 7644 §3.4.2.3); ties and unsorted lists fall back to creation order. */

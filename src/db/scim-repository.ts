@@ -52,6 +52,8 @@ export interface UserRepository {
   list(q: ListQuery): UserRow[];
   count(where?: SqlFragment): number;
   groupsOf(id: string): { value: string; display: string }[];
+  /** a new version for users whose representation changed indirectly (their groups) */
+  touch(ids: string[], lastModified: string): void;
   /** for active-state checks at sign-in (console) */
   total(): number;
 }
@@ -125,6 +127,7 @@ export function createUserRepository(sqlite: Sqlite): UserRepository {
      WHERE m.member_id = ? ORDER BY g.seq`,
   );
   const total = sqlite.prepare('SELECT count(*) AS n FROM scim_users');
+  const touch = sqlite.prepare('UPDATE scim_users SET version = version + 1, last_modified = ? WHERE id = ?');
   const params = (row: Omit<UserRow, 'seq'>) => ({ ...row, active: row.active ? 1 : 0, data: JSON.stringify(row.data) });
 
   return {
@@ -142,6 +145,9 @@ export function createUserRepository(sqlite: Sqlite): UserRepository {
       return (prepared(sql).get(where?.params ?? []) as { n: number }).n;
     },
     groupsOf: (id) => groupsOf.all(id) as { value: string; display: string }[],
+    touch(ids, lastModified) {
+      for (const id of ids) touch.run(lastModified, id);
+    },
     total: () => (total.get() as { n: number }).n,
   };
 }

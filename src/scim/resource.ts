@@ -239,12 +239,15 @@ function normalizeTargetValue(rt: ResourceTypeDef, target: Target, value: unknow
 
 type Assignment = { target: Target; value: unknown } | { clear: SchemaDef };
 
+const IGNORED_SCHEMA_PREFIXES = ['http://schemas.microsoft.com/2006/11/resourcemanagement/adscim/'];
+
 function checkSchemas(rt: ResourceTypeDef, value: unknown): void {
   if (!Array.isArray(value) || !value.every((s) => typeof s === 'string')) {
     throw invalidValue('"schemas" must be an array of schema URNs');
   }
   const allowed = schemasFor(rt).map((s) => s.id.toLowerCase());
-  const unknown = value.find((s: string) => !allowed.includes(s.toLowerCase()));
+  // Entra ID's own tutorial lists its ADSCIM schema next to the core one on group creation: ignore it
+  const unknown = value.find((s: string) => !allowed.includes(s.toLowerCase()) && !IGNORED_SCHEMA_PREFIXES.some((p) => s.toLowerCase().startsWith(p)));
   if (unknown !== undefined) throw invalidValue(`Unknown schema "${unknown}" for ${rt.name}`);
 }
 

@@ -53,6 +53,16 @@ export interface ListResult {
 
 export const etagOf = (version: number) => `W/"${version}"`;
 
+/** A password set (already hashed) or removed by a PATCH. */
+export type PasswordUpdate = { hash: string } | { remove: true };
+
+/** RFC 7232 §3.2 If-None-Match: "*" or a list of entity tags, compared weakly. */
+export function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const weak = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim() === '*' || weak(t) === weak(etag));
+}
+
 function checkIfMatch(ifMatch: string | undefined, version: number, what: string): void {
   if (ifMatch === undefined) return;
   const wanted = ifMatch.split(',').map((t) => t.trim());
@@ -95,7 +105,7 @@ export interface ProvisioningService {
   listUsers(params: ListParams, baseUrl: string): ListResult;
   createUser(input: Record<string, unknown>, passwordHash: string | null, baseUrl: string, projection: Projection): ResourceResult;
   replaceUser(id: string, input: Record<string, unknown>, passwordHash: string | null, ifMatch: string | undefined, baseUrl: string, projection: Projection): ResourceResult;
-  patchUser(id: string, body: unknown, passwordHash: string | null, ifMatch: string | undefined, baseUrl: string, projection: Projection): ResourceResult;
+  patchUser(id: string, body: unknown, password: PasswordUpdate | null, ifMatch: string | undefined, baseUrl: string, projection: Projection): ResourceResult;
   deleteUser(id: string, ifMatch: string | undefined): ChangeSummary;
   getGroup(id: string, baseUrl: string, projection: Projection): ResourceResult;
   listGroups(params: ListParams, baseUrl: string): ListResult;
@@ -263,6 +273,8 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
     const toRemove = [...current].filter((id) => !next.has(id));
     groups.addMembers(groupId, toAdd);
     groups.removeMembers(groupId, toRemove);
+    // a user's representation lists its groups: its version (ETag) changes with them
+    users.touch([...toAdd.map((m) => m.value), ...toRemove], now());
     return { added: toAdd.length, removed: toRemove.length };
   }
 
@@ -327,23 +339,24 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       });
     },
 
-    patchUser(id, body, passwordHash, ifMatch, baseUrl, p) {
+    patchUser(id, body, password, ifMatch, baseUrl, p) {
       const before = loadUser(id);
       checkIfMatch(ifMatch, before.version, `User ${id}`);
       const current = { schemas: [userResourceType.schema], ...before.data };
       const { resource, changed } = applyPatch(userResourceType, current, body);
-      const passwordChanged = passwordHash !== null && resource.password !== undefined;
+      const newHash = password === null ? before.passwordHash : 'hash' in password ? password.hash : null;
+      const passwordChanged = newHash !== before.passwordHash;
       if (!changed && !passwordChanged) {
         return userResult(before, baseUrl, p, { action: 'PROVISIONING_MODIFY', target: before.userName, resourceId: id, summary: `User ${describeUser(before)} unchanged: the patch changed nothing` });
       }
       const data = toStored(resource);
-      const row = userRow(data, { id, createdAt: before.createdAt, version: before.version + 1 }, passwordChanged ? passwordHash : before.passwordHash);
+      const row = userRow(data, { id, createdAt: before.createdAt, version: before.version + 1 }, newHash);
       assertUserNameFree(row.userName, id);
       users.update(row);
       const after = users.byId(id)!;
       const { action, verb } = userChangeAction(before, after);
       const names = changedAttributes(before.data, after.data);
-      if (passwordChanged) names.push('password');
+      if (passwordChanged) names.push(newHash === null ? 'password (removed)' : 'password');
       return userResult(after, baseUrl, p, { action, target: after.userName, resourceId: id, summary: `${verb} user ${describeUser(after)}; changed: ${names.join(', ')}` });
     },
 
@@ -376,6 +389,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       const members = resolveMembers(id, input.members);
       groups.insert(row);
       groups.addMembers(id, members);
+      users.touch(members.map((m) => m.value), row.createdAt);
       const g = groups.byId(id)!;
       const withMembers = members.length ? ` with ${members.length} member${members.length > 1 ? 's' : ''}` : '';
       return groupResult(g, baseUrl, p, { action: 'PROVISIONING_ADD', target: g.displayName, resourceId: id, summary: `Created group ${describeGroup(g)}${withMembers}` });
@@ -423,6 +437,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       const g = loadGroup(id);
       checkIfMatch(ifMatch, g.version, `Group ${id}`);
       const count = groups.memberCount(id);
+      users.touch(groups.members(id).map((m) => m.value), now());
       const parents = groups.groupsContaining(id);
       groups.removeMemberEverywhere(id);
       touchGroups(parents);

@@ -2,8 +2,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hashPassword } from '../../auth/password.js';
-import type { ChangeSummary, ListParams, Projection, ResourceResult } from '../../services/provisioning.js';
-import { invalidSyntax } from '../../scim/errors.js';
+import { noneMatch, type ChangeSummary, type ListParams, type PasswordUpdate, type Projection, type ResourceResult } from '../../services/provisioning.js';
+import { invalidSyntax, invalidValue } from '../../scim/errors.js';
 import { passwordOfPatch, passwordOfResource } from '../../scim/password.js';
 import { normalizeResource, parseAttributeList } from '../../scim/resource.js';
 import { SEARCH_REQUEST_SCHEMA, groupResourceType, userResourceType, type ResourceTypeDef } from '../../scim/schemas.js';
@@ -12,7 +12,8 @@ import { toScimError } from './errors.js';
 import { SCIM_CONTENT_TYPE, scimBaseUrl } from './index.js';
 
 const ListQuery = Type.Object({
-  filter: Type.Optional(Type.String({ maxLength: 10_000 })),
+  // the filter parser itself enforces its length limit, with an invalidFilter error
+  filter: Type.Optional(Type.String()),
   startIndex: Type.Optional(Type.Integer()),
   count: Type.Optional(Type.Integer()),
   sortBy: Type.Optional(Type.String({ maxLength: 512 })),
@@ -36,7 +37,7 @@ const ObjectBody = Type.Object({});
 
 const SearchBody = Type.Object({
   schemas: Type.Optional(Type.Array(Type.String())),
-  filter: Type.Optional(Type.String({ maxLength: 10_000 })),
+  filter: Type.Optional(Type.String()),
   startIndex: Type.Optional(Type.Integer()),
   count: Type.Optional(Type.Integer()),
   sortBy: Type.Optional(Type.String({ maxLength: 512 })),
@@ -87,6 +88,7 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
    * or, if the change fails, the failure's entry after its savepoint was rolled back.
    */
   function change<T>(request: FastifyRequest, status: number, run: () => T, summary: (r: T) => ChangeSummary): Promise<T> {
+    const event = request.scimAudit.event;
     return app.writeQueue.submit(
       () => {
         const result = run();
@@ -96,7 +98,8 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
       },
       (error) => {
         const { status: failed, body } = toScimError(error, bodyLimit);
-        request.scimAudit.error = body;
+        // the change was rolled back: its description must not leak into the failure's entry
+        Object.assign(request.scimAudit, { event, action: undefined, target: undefined, resourceId: undefined, summary: undefined, error: body });
         appendScimEntry(request, failed);
       },
     );
@@ -104,7 +107,7 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
 
   async function passwordHashOf(password: string | undefined): Promise<string | null> {
     if (password === undefined) return null;
-    if (password.length === 0 || password.length > 1024) throw invalidSyntax('A password must be 1 to 1024 characters');
+    if (password.length === 0 || password.length > 1024) throw invalidValue('A password must be 1 to 1024 characters');
     return hashPassword(password);
   }
 
@@ -147,7 +150,7 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
       (request, reply) => {
         const result = get(request.params.id, scimBaseUrl(request), projection(request.query));
         describe(request, result.change);
-        if (request.headers['if-none-match'] === result.etag) return reply.code(304).header('ETag', result.etag).send();
+        if (noneMatch(request.headers['if-none-match'], result.etag)) return reply.code(304).header('ETag', result.etag).send();
         return sendResource(reply, 200, result);
       },
     );
@@ -194,7 +197,9 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
       `${path}/:id`,
       { schema: { params: IdParams, querystring: ProjectionQuery, body: ObjectBody }, config: { auditType: noun, auditEvent: `Update ${noun}` } },
       async (request, reply) => {
-        const hash = hasPassword ? await passwordHashOf(passwordOfPatch(request.body)) : null;
+        const sent = hasPassword ? passwordOfPatch(request.body) : undefined;
+        const password: PasswordUpdate | null =
+          sent === undefined ? null : sent.kind === 'remove' ? { remove: true } : { hash: (await passwordHashOf(sent.value))! };
         const { id } = request.params;
         const ifMatch = request.headers['if-match'];
         const baseUrl = scimBaseUrl(request);
@@ -202,7 +207,7 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
         const result = await change(
           request,
           200,
-          () => (isUser ? svc.patchUser(id, request.body, hash, ifMatch, baseUrl, p) : svc.patchGroup(id, request.body, ifMatch, baseUrl, p)),
+          () => (isUser ? svc.patchUser(id, request.body, password, ifMatch, baseUrl, p) : svc.patchGroup(id, request.body, ifMatch, baseUrl, p)),
           (r) => r.change,
         );
         return sendResource(reply, 200, result);
