@@ -6,6 +6,7 @@ import type { Sqlite } from '../db/connection.js';
 import type { ProvisioningMode } from '../db/settings-repository.js';
 import type { TokenRecord, TokenScope } from '../db/token-repository.js';
 import type { Repositories } from '../plugins/db.js';
+import type { RuleContext, RulesConfig } from '../audit/rule-config.js';
 
 export interface Actor {
   name: string;
@@ -110,6 +111,36 @@ export function createSettingsService(sqlite: Sqlite, repos: Repositories, clock
           resourceId: group.id,
         });
         return true;
+      })();
+    },
+
+    /** Acknowledge or resolve a red flag with a note; the decision is itself an audit entry. */
+    closeFlag(id: number, status: 'acknowledged' | 'resolved', note: string, actor: Actor): void {
+      sqlite.transaction(() => {
+        const flag = repos.flags.byId(id);
+        if (!flag) throw new SettingsError('No such red flag');
+        if (flag.status === 'resolved') throw new SettingsError('This red flag is already resolved');
+        if (flag.status === status) throw new SettingsError(`This red flag is already ${status}`);
+        const text = note.trim();
+        if (!text) throw new SettingsError('Say what you found or did: a note is required');
+        repos.flags.close(id, status, actor.name, text.slice(0, 4000), clock());
+        record(actor, {
+          type: 'Red flag',
+          event: status === 'resolved' ? 'Resolve Red Flag' : 'Acknowledge Red Flag',
+          log: `${status === 'resolved' ? 'Resolved' : 'Acknowledged'} red flag #${flag.id} "${flag.title}" (${flag.rule})\nNote: ${text.slice(0, 4000)}`,
+          action: status === 'resolved' ? 'FLAG_RESOLVED' : 'FLAG_ACKNOWLEDGED',
+          target: flag.subject,
+          resourceId: `flag:${flag.id}`,
+        });
+      })();
+    },
+
+    /** Rule thresholds, enabled state and context from the Rules screen. */
+    saveRules(config: RulesConfig, context: RuleContext, actor: Actor, summary: string): void {
+      sqlite.transaction(() => {
+        repos.rules.saveConfig(config);
+        repos.rules.saveContext(context);
+        record(actor, { type: 'Settings', event: 'Change Red-Flag Rules', log: `Changed the red-flag rules: ${summary}`, action: 'RULES_CHANGED', target: 'Red-flag rules' });
       })();
     },
 

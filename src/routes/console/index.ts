@@ -6,21 +6,17 @@ import view from '@fastify/view';
 import { Eta } from 'eta';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PERMISSION_IAM } from '../../auth/permissions.js';
-import sessionPlugin, { type SessionPrincipal } from '../../plugins/session.js';
+import { checkSession, type Viewer } from '../../auth/viewer.js';
+import sessionPlugin from '../../plugins/session.js';
 import { IAM_SECTIONS } from './nav.js';
 import accountsRoutes from './accounts.js';
 import iamRoutes from './iam.js';
 import loginRoutes from './login.js';
 import logsRoutes from './logs.js';
 import profileRoutes from './profile.js';
+import redFlagRoutes from './red-flags.js';
 
 const root = (dir: string) => fileURLToPath(new URL(`../../../${dir}`, import.meta.url));
-
-export interface Viewer {
-  principal: SessionPrincipal;
-  permissions: Set<string>;
-  roles: string[];
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,8 +55,6 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
   await app.register(fastifyStatic, { root: root('public'), prefix: '/public/', maxAge: '1h', decorateReply: false });
 
   const { config, repos } = app;
-  const idleMs = config.SESSION_IDLE_MINUTES * 60_000;
-  const maxMs = config.SESSION_MAX_HOURS * 3_600_000;
 
   app.decorateRequest('viewer', null);
 
@@ -76,37 +70,24 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
     return payload;
   });
 
-  /** Loads the signed-in principal fresh from the database: a disabled account loses access at once. */
-  function loadViewer(principal: SessionPrincipal): Viewer | null {
-    const { accounts, users } = repos;
-    if (principal.kind === 'local') {
-      const account = accounts.byId(Number(principal.id));
-      if (!account || account.disabled) return null;
-      const roles = accounts.rolesOfAccount(account.id);
-      return { principal, roles: roles.map((r) => r.name), permissions: new Set(roles.flatMap((r) => r.permissions)) };
-    }
-    const user = users.byId(principal.id);
-    if (!user || !user.active) return null;
-    const roles = accounts.rolesOfScimUser(user.id);
-    return { principal, roles: roles.map((r) => r.name), permissions: new Set(roles.flatMap((r) => r.permissions)) };
-  }
-
   app.addHook('preHandler', async (request) => {
     const s = request.session;
     if (!s.principal) return;
     const now = Date.now();
-    const idle = now - (s.lastSeenAt ?? 0) > idleMs;
-    const tooOld = now - (s.signedInAt ?? 0) > maxMs;
-    const viewer = idle || tooOld ? null : loadViewer(s.principal);
-    if (!viewer) {
-      const reason = tooOld ? `session ended after ${config.SESSION_MAX_HOURS} hours` : idle ? `session expired after ${config.SESSION_IDLE_MINUTES} idle minutes` : 'was signed out: the account is disabled';
+    const check = checkSession(repos, config, { ...s, principal: s.principal }, now);
+    if (!check.viewer) {
+      const reason = {
+        expired: `session ended after ${config.SESSION_MAX_HOURS} hours`,
+        idle: `session expired after ${config.SESSION_IDLE_MINUTES} idle minutes`,
+        disabled: 'was signed out: the account is disabled',
+      }[check.reason];
       app.auth.signOut(s.principal, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null }, reason);
       s.principal = undefined;
-      s.flash = { kind: 'error', text: tooOld || idle ? 'Your session expired: please sign in again' : 'Your account is disabled' };
+      s.flash = { kind: 'error', text: check.reason === 'disabled' ? 'Your account is disabled' : 'Your session expired: please sign in again' };
       return;
     }
     s.lastSeenAt = now;
-    request.viewer = viewer;
+    request.viewer = check.viewer;
   });
 
   app.decorate('requirePermission', (permission: string = PERMISSION_IAM) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -170,11 +151,15 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
     return reply.code(404).type('text/html; charset=utf-8').view('errors/error', app.pageData(request, reply, { status: 404, title: 'Not Found', message: `There is no page at ${request.url.split('?')[0]}.` }));
   });
 
-  app.get('/', async (request, reply) => reply.redirect(request.viewer ? '/it-settings/iam/logs' : '/login'));
+  app.get('/', async (request, reply) => {
+    if (!request.viewer) return reply.redirect('/login');
+    return reply.redirect(request.viewer.permissions.has(PERMISSION_IAM) ? '/it-settings/iam/logs' : '/profile');
+  });
 
   await app.register(loginRoutes);
   await app.register(profileRoutes);
   await app.register(iamRoutes);
   await app.register(logsRoutes);
+  await app.register(redFlagRoutes);
   await app.register(accountsRoutes);
 }

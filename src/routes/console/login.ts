@@ -12,7 +12,8 @@ type LoginBodyT = { username: string; password: string; next?: string };
 
 /** Only local paths, so the sign-in form cannot be used as an open redirect. */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/it-settings/iam/logs';
+  // "/" sends each user to the first screen they may open
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
   return next;
 }
 
@@ -25,7 +26,12 @@ export default async function loginRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       if (request.viewer) return reply.redirect(safeNext(request.query.next));
       const noAdmin = app.repos.accounts.list().length === 0;
-      return reply.view('pages/login', app.pageData(request, reply, { next: safeNext(request.query.next), error: null, username: '', noAdmin }));
+      // a Secure cookie is never set over plain http: say why sign-in cannot work instead of failing silently
+      const insecure = app.config.publicUrl?.startsWith('https://') && request.protocol !== 'https';
+      const error = insecure
+        ? `This console is configured for ${app.config.publicUrl} (https) but was reached over http. Open it through https${app.config.TRUST_PROXY ? '' : ', and behind a reverse proxy set TRUST_PROXY=true'}.`
+        : null;
+      return reply.view('pages/login', app.pageData(request, reply, { next: safeNext(request.query.next), error, username: '', noAdmin }));
     },
   );
 

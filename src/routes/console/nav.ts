@@ -1,5 +1,5 @@
 // The console's navigation: IT Settings › IAM Settings and its sub-sections in menu order. The
-// breadcrumb chevrons walk this list (Logs is last; the walk wraps around).
+// breadcrumb chevrons walk this list (Red Flags and Rules follow Logs; the walk wraps around).
 export interface Section {
   key: string;
   label: string;
@@ -14,6 +14,8 @@ export const IAM_SECTIONS: Section[] = [
   { key: 'active-directory', label: 'Active Directory', href: `${IAM_BASE}/active-directory` },
   { key: 'roles-mapping', label: 'Roles Mapping', href: `${IAM_BASE}/roles-mapping` },
   { key: 'logs', label: 'Logs', href: `${IAM_BASE}/logs` },
+  { key: 'red-flags', label: 'Red Flags', href: `${IAM_BASE}/red-flags` },
+  { key: 'rules', label: 'Rules', href: `${IAM_BASE}/rules` },
 ];
 
 export interface Breadcrumb {

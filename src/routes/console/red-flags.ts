@@ -1,0 +1,190 @@
+// IT Settings › IAM Settings › Red Flags and › Rules: the flags the rules raised (acknowledge or
+// resolve with a note) and the rules' thresholds and context.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseContext, type RuleContext, type RulesConfig } from '../../audit/rule-config.js';
+import type { FlagStatus } from '../../db/flag-repository.js';
+import { SettingsError, type Actor } from '../../services/settings.js';
+import { HttpPageError } from './index.js';
+import { flagView, logRowView } from './logs.js';
+import { IAM_BASE, breadcrumbFor } from './nav.js';
+
+const FLAGS_URL = `${IAM_BASE}/red-flags`;
+const RULES_URL = `${IAM_BASE}/rules`;
+const PAGE = 50;
+const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+const actorOf = (request: FastifyRequest): Actor => ({
+  name: request.viewer!.principal.username,
+  protocol: 'WEB',
+  ip: request.ip,
+  userAgent: request.headers['user-agent'] ?? null,
+});
+
+const lines = (text: string | undefined) => (text ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+
+/** "user@example.com: SAP, Exchange" lines → { user: [systems] } */
+function parseExpected(text: string | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const line of lines(text)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    out[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  return out;
+}
+
+/** "2026-01-10T22:00Z 2026-01-11T02:00Z quarterly patching" lines → windows */
+function parseWindows(text: string | undefined): RuleContext['maintenanceWindows'] {
+  return lines(text).map((line) => {
+    const [start = '', end = '', ...note] = line.split(/\s+/);
+    return { start, end, note: note.join(' ') };
+  });
+}
+
+export default async function redFlagRoutes(app: FastifyInstance): Promise<void> {
+  const guard = { preHandler: app.requirePermission() };
+  const { repos, settingsService, config } = app;
+  const tz = config.TZ;
+
+  app.get<{ Querystring: { status?: FlagStatus | 'all'; before?: number } }>(
+    FLAGS_URL,
+    {
+      ...guard,
+      schema: {
+        querystring: Type.Object({
+          status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved'), Type.Literal('all')])),
+          before: Type.Optional(Type.Integer({ minimum: 1 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const status = request.query.status ?? 'open';
+      const list = repos.flags.list({ status: status === 'all' ? undefined : status, before: request.query.before, limit: PAGE + 1 });
+      const hasMore = list.length > PAGE;
+      const flags = list.slice(0, PAGE).map((f) => ({
+        ...flagView(f, tz),
+        entries: repos.flags.entryIds(f.id, 5).map((id) => ({ id, href: `${IAM_BASE}/logs/${id}` })),
+      }));
+      const nextUrl = hasMore ? `${FLAGS_URL}?status=${status}&before=${flags[flags.length - 1]!.id}` : null;
+      return reply.view(
+        'pages/red-flags',
+        app.pageData(request, reply, { active: 'red-flags', crumb: breadcrumbFor('red-flags'), flags, status, nextUrl, openCount: repos.flags.openCount() }),
+      );
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(`${FLAGS_URL}/:id`, { ...guard, schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } }, async (request, reply) => {
+    const flag = repos.flags.byId(request.params.id);
+    if (!flag) throw new HttpPageError(404, `There is no red flag #${request.params.id}.`);
+    const entries = repos.flags
+      .entryIds(flag.id, 200)
+      .map((id) => repos.audit.byId(id))
+      .filter((e) => e !== undefined)
+      .map((e) => logRowView(e, tz));
+    return reply.view('pages/red-flag', app.pageData(request, reply, { active: 'red-flags', crumb: breadcrumbFor('red-flags'), flag: flagView(flag, tz), entries, error: null }));
+  });
+
+  app.post<{ Params: { id: number }; Body: { decision: 'acknowledged' | 'resolved'; note: string } }>(
+    `${FLAGS_URL}/:id`,
+    {
+      ...guard,
+      schema: {
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        body: Type.Object({
+          decision: Type.Union([Type.Literal('acknowledged'), Type.Literal('resolved')]),
+          note: Type.String({ maxLength: 4000 }),
+          _csrf: Type.Optional(Type.String()),
+        }),
+      },
+    },
+    async (request, reply) => {
+      try {
+        settingsService.closeFlag(request.params.id, request.body.decision, request.body.note, actorOf(request));
+        request.session.flash = { kind: 'ok', text: `Red flag #${request.params.id} ${request.body.decision}.` };
+        return reply.redirect(FLAGS_URL, 303);
+      } catch (error) {
+        if (!(error instanceof SettingsError)) throw error;
+        request.session.flash = { kind: 'error', text: error.message };
+        return reply.redirect(`${FLAGS_URL}/${request.params.id}`, 303);
+      }
+    },
+  );
+
+  // ---- Rules --------------------------------------------------------------------------------------
+
+  app.get(RULES_URL, guard, async (request, reply) => {
+    const context = repos.rules.context();
+    const rules = repos.rules.statuses().map((s) => ({
+      id: s.rule.id,
+      name: s.rule.name,
+      severity: s.rule.severity,
+      source: s.rule.source,
+      description: s.rule.description,
+      action: s.rule.action,
+      enabled: s.enabled,
+      lacking: s.lacking,
+      thresholds: Object.entries(s.rule.thresholds).map(([name, t]) => ({ name, label: t.label, value: s.thresholds[name], default: t.default })),
+    }));
+    return reply.view(
+      'pages/rules',
+      app.pageData(request, reply, {
+        active: 'rules',
+        crumb: breadcrumbFor('rules'),
+        rules,
+        context: {
+          serviceAccounts: context.serviceAccounts.join('\n'),
+          start: context.businessHours.start,
+          end: context.businessHours.end,
+          days: DAY_NAMES.map((name, i) => ({ value: i, name, checked: context.businessHours.days.includes(i) })),
+          timeZone: context.businessHours.timeZone,
+          windows: context.maintenanceWindows.map((w) => `${w.start} ${w.end} ${w.note}`.trim()).join('\n'),
+          onLeave: context.onLeave.join('\n'),
+          terminated: context.terminated.join('\n'),
+          expected: Object.entries(context.expectedSystems).map(([u, s]) => `${u}: ${s.join(', ')}`).join('\n'),
+        },
+      }),
+    );
+  });
+
+  app.post<{ Body: Record<string, string | string[]> }>(
+    RULES_URL,
+    { ...guard, schema: { body: Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 100_000 }), Type.Array(Type.String({ maxLength: 100 }))])) } },
+    async (request, reply) => {
+      const b = request.body;
+      const one = (key: string) => (Array.isArray(b[key]) ? (b[key] as string[])[0] : (b[key] as string | undefined));
+      const days = (Array.isArray(b.days) ? b.days : b.days ? [b.days] : []).map(Number);
+      const context = parseContext(
+        {
+          serviceAccounts: lines(one('serviceAccounts')),
+          businessHours: { start: one('start'), end: one('end'), days, timeZone: one('timeZone') || tz },
+          maintenanceWindows: parseWindows(one('windows')),
+          onLeave: lines(one('onLeave')),
+          terminated: lines(one('terminated')),
+          expectedSystems: parseExpected(one('expected')),
+        },
+        tz,
+      );
+      const rulesConfig: RulesConfig = {};
+      const changes: string[] = [];
+      for (const s of repos.rules.statuses()) {
+        const enabled = one(`enabled.${s.rule.id}`) === 'on';
+        const thresholds: Record<string, number> = {};
+        for (const name of Object.keys(s.rule.thresholds)) {
+          const v = Number(one(`t.${s.rule.id}.${name}`));
+          thresholds[name] = Number.isFinite(v) && v > 0 ? v : s.thresholds[name]!;
+          if (thresholds[name] !== s.thresholds[name]) changes.push(`${s.rule.id} ${name} ${s.thresholds[name]} → ${thresholds[name]}`);
+        }
+        if (enabled !== s.enabled) changes.push(`${s.rule.id} ${enabled ? 'enabled' : 'disabled'}`);
+        rulesConfig[s.rule.id] = { enabled, thresholds };
+      }
+      const before = repos.rules.context();
+      for (const key of Object.keys(context) as (keyof RuleContext)[]) {
+        if (JSON.stringify(before[key]) !== JSON.stringify(context[key])) changes.push(`context ${key} updated`);
+      }
+      settingsService.saveRules(rulesConfig, context, actorOf(request), changes.length ? changes.join('; ') : 'no change');
+      request.session.flash = { kind: 'ok', text: changes.length ? `Rules saved (${changes.length} change${changes.length > 1 ? 's' : ''}).` : 'Nothing changed.' };
+      return reply.redirect(RULES_URL, 303);
+    },
+  );
+}
