@@ -34,12 +34,14 @@ export default fp(
       secret = randomBytes(48).toString('base64url');
       repos.settings.set('session_secret', secret);
     }
-    const idleMs = config.SESSION_IDLE_MINUTES * 60_000;
+    // the store and the cookie keep a session for its absolute lifetime: the idle limit is checked
+    // per request (src/auth/viewer.ts), so an idle timeout is noticed, logged and explained
+    const lifetimeMs = config.SESSION_MAX_HOURS * 3_600_000;
     await app.register(cookie);
     await app.register(session, {
       secret,
       cookieName: SESSION_COOKIE,
-      store: createSessionStore(app.database.sqlite, () => idleMs),
+      store: createSessionStore(app.database.sqlite, () => lifetimeMs),
       saveUninitialized: false,
       rolling: true,
       cookie: {
@@ -47,7 +49,7 @@ export default fp(
         httpOnly: true,
         sameSite: 'lax',
         secure: config.publicUrl?.startsWith('https://') ?? false,
-        maxAge: idleMs,
+        maxAge: lifetimeMs,
       },
     });
     await app.register(csrf, { sessionPlugin: '@fastify/session' });

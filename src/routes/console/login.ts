@@ -12,9 +12,16 @@ type LoginBodyT = { username: string; password: string; next?: string };
 
 /** Only local paths, so the sign-in form cannot be used as an open redirect. */
 export function safeNext(next: string | undefined): string {
-  // "/" sends each user to the first screen they may open
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  return next;
+  // "/" sends each user to the first screen they may open. Control characters and backslashes are
+  // refused outright: browsers drop tabs and newlines, turning "/\t/evil" into "//evil".
+  if (!next || !next.startsWith('/') || /[\u0000-\u001f\u007f\\]/.test(next)) return '/';
+  try {
+    const url = new URL(next, 'http://iamtrail.invalid');
+    if (url.origin !== 'http://iamtrail.invalid') return '/';
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return '/';
+  }
 }
 
 const info = (request: FastifyRequest) => ({ ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
