@@ -36,4 +36,6 @@ export interface AuditEntry {
 export interface StoredAuditEntry extends Required<Omit<AuditEntry, 'ts'>> {
   id: number;
   ts: number | null;
+  /** target, else principal, in lower case: whom the entry is about (set by the repository) */
+  subject: string | null;
 }

@@ -65,11 +65,23 @@ const toMinutes = (hhmm: string) => {
 
 export function withinBusinessHours(ms: number, hours: BusinessHours): boolean {
   const { minutes, day } = localClock(ms, hours.timeZone);
-  return hours.days.includes(day) && minutes >= toMinutes(hours.start) && minutes < toMinutes(hours.end);
+  const start = toMinutes(hours.start);
+  const end = toMinutes(hours.end);
+  if (start < end) return hours.days.includes(day) && minutes >= start && minutes < end;
+  // a night shift (22:00–06:00): after the start on a working day, or before the end on the day after one
+  if (minutes >= start) return hours.days.includes(day);
+  return minutes < end && hours.days.includes((day + 6) % 7);
 }
 
 export function inMaintenanceWindow(ms: number, windows: MaintenanceWindow[]): MaintenanceWindow | undefined {
   return windows.find((w) => Date.parse(w.start) <= ms && ms < Date.parse(w.end));
+}
+
+/** An instant with an explicit zone (Z or ±hh:mm), so it never depends on the server's own zone. */
+const ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+export function isValidWindow(w: Partial<MaintenanceWindow> | null | undefined): w is MaintenanceWindow {
+  return !!w && typeof w.start === 'string' && typeof w.end === 'string' && ZONED.test(w.start) && ZONED.test(w.end) && Date.parse(w.start) < Date.parse(w.end);
 }
 
 /** Validates a context document coming from the Rules screen or the API. */
@@ -88,9 +100,7 @@ export function parseContext(input: unknown, fallbackZone: string): RuleContext 
       days: Array.isArray(hours.days) ? hours.days.filter((d) => Number.isInteger(d) && d >= 0 && d <= 6) : base.businessHours.days,
       timeZone: typeof hours.timeZone === 'string' && hours.timeZone ? hours.timeZone : fallbackZone,
     },
-    maintenanceWindows: Array.isArray(o.maintenanceWindows)
-      ? o.maintenanceWindows.filter((w) => w && !Number.isNaN(Date.parse(w.start)) && !Number.isNaN(Date.parse(w.end))).map((w) => ({ start: w.start, end: w.end, note: String(w.note ?? '') }))
-      : [],
+    maintenanceWindows: Array.isArray(o.maintenanceWindows) ? o.maintenanceWindows.filter(isValidWindow).map((w) => ({ start: w.start, end: w.end, note: String(w.note ?? '') })) : [],
     onLeave: strings(o.onLeave),
     terminated: strings(o.terminated),
     expectedSystems:

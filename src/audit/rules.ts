@@ -72,7 +72,7 @@ export const RULES: Rule[] = [
       const since = entry.ts - t.windowMinutes! * MIN;
       if (entry.action === 'USER_ACCOUNT_LOCKED') {
         // only refreshes an open flag's story: the lock followed
-        const failures = q.countForTarget(target, 'LOGIN', since, entry.ts, 'FAILURE');
+        const failures = q.countForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE');
         if (failures < t.failures!) return null;
         return {
           subject: target,
@@ -82,14 +82,14 @@ export const RULES: Rule[] = [
         };
       }
       if (entry.outcome !== 'FAILURE') return null;
-      const failures = q.countForTarget(target, 'LOGIN', since, entry.ts, 'FAILURE');
+      const failures = q.countForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE');
       if (failures < t.failures!) return null;
-      const locked = q.countForTarget(target, 'USER_ACCOUNT_LOCKED', since, entry.ts) > 0;
+      const locked = q.countForSubject(target, 'USER_ACCOUNT_LOCKED', since, entry.ts) > 0;
       return {
         subject: target,
         title: `${failures} failed sign-ins for "${target}" in ${minutes(t.windowMinutes!)}`,
         explanation: `${failures} LOGIN FAILURE entries for "${target}" within ${minutes(t.windowMinutes!)}, the last from ${entry.sourceIp ?? 'an unknown address'}. ${locked ? 'USER_ACCOUNT_LOCKED followed.' : 'No USER_ACCOUNT_LOCKED followed: the attempts were not stopped by a lock.'}`,
-        related: q.idsForTarget(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
+        related: q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
         severity: locked ? 'medium' : 'high',
       };
     },
@@ -108,13 +108,13 @@ export const RULES: Rule[] = [
       if (entry.outcome !== 'SUCCESS') return null;
       const target = who(entry);
       const since = entry.ts - t.windowMinutes! * MIN;
-      const failures = q.countForTarget(target, 'LOGIN', since, entry.ts, 'FAILURE');
+      const failures = q.countForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE');
       if (failures < t.failures!) return null;
       return {
         subject: target,
         title: `"${target}" signed in after ${failures} failures`,
         explanation: `LOGIN SUCCESS for "${target}" from ${entry.sourceIp ?? 'an unknown address'} at ${at(entry.ts)}, after ${failures} failed attempts within ${minutes(t.windowMinutes!)}.`,
-        related: q.idsForTarget(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
+        related: q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
       };
     },
   },
@@ -237,7 +237,7 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q, t }) {
       const target = who(entry);
-      if (q.countForTarget(target, 'FORGOT_PASSWORD', entry.ts - t.windowHours! * HOUR, entry.ts) > 0) return null;
+      if (q.countForSubject(target, 'FORGOT_PASSWORD', entry.ts - t.windowHours! * HOUR, entry.ts) > 0) return null;
       return {
         subject: `${target}|${entry.id}`,
         title: `Reset link used for "${target}" without a forgot-password request`,
@@ -259,13 +259,13 @@ export const RULES: Rule[] = [
       if (entry.outcome === 'FAILURE') return null;
       const target = who(entry);
       const since = entry.ts - t.windowHours! * HOUR;
-      const count = q.countForTarget(target, 'CHANGE_PASSWORD', since, entry.ts, 'SUCCESS');
+      const count = q.countForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, 'SUCCESS');
       if (count < t.changes!) return null;
       return {
         subject: target.toLowerCase(),
         title: `${count} password changes for "${target}" in ${hours(t.windowHours!)}`,
         explanation: `${count} successful CHANGE_PASSWORD entries for "${target}" within ${hours(t.windowHours!)}.`,
-        related: q.idsForTarget(target, 'CHANGE_PASSWORD', since, entry.ts, 'SUCCESS', 20),
+        related: q.idsForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, 'SUCCESS', 20),
       };
     },
   },
@@ -348,13 +348,13 @@ export const RULES: Rule[] = [
     evaluate({ entry, q, t }) {
       const target = who(entry);
       const since = entry.ts - t.windowHours! * HOUR;
-      const count = q.countForTarget(target, 'RETRY_PROVISIONING', since, entry.ts);
+      const count = q.countForSubject(target, 'RETRY_PROVISIONING', since, entry.ts);
       if (count < t.retries!) return null;
       return {
         subject: target.toLowerCase(),
         title: `Provisioning of "${target}" retried ${count} times`,
         explanation: `${count} RETRY_PROVISIONING entries for "${target}" within ${hours(t.windowHours!)}${entry.targetSystem ? ` (last on ${entry.targetSystem})` : ''}.`,
-        related: q.idsForTarget(target, 'RETRY_PROVISIONING', since, entry.ts, null, 20),
+        related: q.idsForSubject(target, 'RETRY_PROVISIONING', since, entry.ts, null, 20),
       };
     },
   },
@@ -370,7 +370,7 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.outcome !== 'FAILURE') return null;
-      const days = q.failureDays('SYNCHRONIZATION', entry.ts - (t.days! + 1) * DAY, entry.ts);
+      const days = q.failureDays('SYNCHRONIZATION', entry.ts - (t.days! + 1) * DAY, entry.ts, entry.targetSystem);
       let run = 0;
       const today = Math.floor(entry.ts / DAY);
       for (let d = today; days.includes(d); d--) run++;
@@ -393,7 +393,7 @@ export const RULES: Rule[] = [
     thresholds: { orphans: { default: 50, label: 'orphans' }, windowMinutes: { default: 60, label: 'window (minutes)' } },
     needs: [],
     evaluate({ entry, q, t }) {
-      const count = q.countForAction('SYNCHRONIZATION_ORPHAN', entry.ts - t.windowMinutes! * MIN, entry.ts);
+      const count = q.countForAction('SYNCHRONIZATION_ORPHAN', entry.ts - t.windowMinutes! * MIN, entry.ts, entry.targetSystem);
       if (count < t.orphans!) return null;
       return {
         subject: entry.targetSystem ?? 'synchronization',
@@ -413,7 +413,7 @@ export const RULES: Rule[] = [
     thresholds: { users: { default: 20, label: 'users' }, windowHours: { default: 24, label: 'window (hours)' } },
     needs: [],
     evaluate({ entry, q, t }) {
-      const users = q.distinctTargets('RECONCILIATION_RECORD_FALSE', entry.ts - t.windowHours! * HOUR, entry.ts);
+      const users = q.distinctSubjects('RECONCILIATION_RECORD_FALSE', entry.ts - t.windowHours! * HOUR, entry.ts, entry.targetSystem);
       if (users < t.users!) return null;
       return {
         subject: entry.targetSystem ?? 'reconciliation',
@@ -454,13 +454,14 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q, t }) {
       const since = entry.ts - t.windowMinutes! * MIN;
-      const count = q.countForAction('SCIM_AUTH', since, entry.ts);
+      const count = q.countForAction('SCIM_AUTH', since, entry.ts, null);
       if (count < t.failures!) return null;
       const causes = q.authFailureCauses(since, entry.ts).map((c) => `${describeAuthCause(c.fingerprint)} (${c.n})`);
       return {
         subject: 'scim-auth',
         title: `${count} SCIM requests refused with 401 in ${minutes(t.windowMinutes!)}`,
         explanation: `${count} SCIM 401 responses within ${minutes(t.windowMinutes!)}. Cause: ${causes.join('; ')}.`,
+        related: q.idsForAction('SCIM_AUTH', since, entry.ts, 50),
       };
     },
   },
@@ -496,13 +497,15 @@ export const RULES: Rule[] = [
     thresholds: { removals: { default: 20, label: 'deletions or deactivations' }, windowMinutes: { default: 10, label: 'window (minutes)' } },
     needs: [],
     evaluate({ entry, q, t }) {
-      if (entry.protocol !== 'SCIM' || entry.outcome !== 'SUCCESS') return null;
-      const count = q.countScimRemovals(entry.ts - t.windowMinutes! * MIN, entry.ts);
+      if (entry.protocol !== 'SCIM' || entry.outcome !== 'SUCCESS' || !entry.principal) return null;
+      const removals = q.scimRemovals(entry.principal, entry.ts - t.windowMinutes! * MIN, entry.ts);
+      const count = removals.length;
       if (count < t.removals!) return null;
       return {
-        subject: `scim-removal|${entry.principal ?? 'unknown'}`,
+        subject: `scim-removal|${entry.principal}`,
         title: `${count} deletions or deactivations over SCIM in ${minutes(t.windowMinutes!)}`,
-        explanation: `${count} PROVISIONING_DELETE / PROVISIONING_DISABLE entries over SCIM within ${minutes(t.windowMinutes!)}, by token "${entry.principal ?? 'unknown'}".`,
+        explanation: `${count} PROVISIONING_DELETE / PROVISIONING_DISABLE entries over SCIM within ${minutes(t.windowMinutes!)}, by token "${entry.principal}".`,
+        related: removals.slice(0, 200),
       };
     },
   },

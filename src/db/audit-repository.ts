@@ -23,14 +23,14 @@ export interface AuditRepository {
 
 const COLUMNS = `id, ts, type, protocol, event, http, log, action, outcome, principal, target,
   resource_id AS resourceId, source_ip AS sourceIp, user_agent AS userAgent, event_id AS eventId, country, ticket,
-  target_system AS targetSystem, fingerprint`;
+  target_system AS targetSystem, fingerprint, subject`;
 
 export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   const insert = sqlite.prepare(
     `INSERT INTO audit_log (ts, type, protocol, event, http, log, action, outcome, principal, target, resource_id, source_ip, user_agent,
-       event_id, country, ticket, target_system, fingerprint)
+       event_id, country, ticket, target_system, fingerprint, subject)
      VALUES (@ts, @type, @protocol, @event, @http, @log, @action, @outcome, @principal, @target, @resourceId, @sourceIp, @userAgent,
-       @eventId, @country, @ticket, @targetSystem, @fingerprint)`,
+       @eventId, @country, @ticket, @targetSystem, @fingerprint, @subject)`,
   );
   // the no-replace trigger refuses a duplicate event id outright, so look first (one writer: no race)
   const hasEventId = sqlite.prepare('SELECT 1 FROM audit_log WHERE event_id = ?');
@@ -44,7 +44,8 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   // each OR branch has its own index (target…, resource_id, principal…): SQLite unions the lookups
   const related = sqlite.prepare(
     `SELECT ${COLUMNS} FROM audit_log
-     WHERE id <> @id AND ts BETWEEN @from AND @to AND (target = @target OR resource_id = @resourceId OR principal = @principal OR target = @principal)
+     WHERE id <> @id AND ts BETWEEN @from AND @to
+       AND (subject = @subject OR resource_id = @resourceId OR principal = @principal OR subject = lower(@principal))
      ORDER BY ts DESC, id DESC LIMIT @limit`,
   );
 
@@ -68,6 +69,7 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
       ticket: entry.ticket ?? null,
       targetSystem: entry.targetSystem ?? null,
       fingerprint: entry.fingerprint ?? null,
+      subject: (entry.target ?? entry.principal)?.toLowerCase() ?? null,
     };
   }
 
@@ -109,7 +111,7 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
         id: entry.id,
         from: entry.ts - windowMs,
         to: entry.ts + windowMs,
-        target: entry.target,
+        subject: entry.subject,
         resourceId: entry.resourceId,
         principal: entry.principal,
         limit,

@@ -109,13 +109,15 @@ export const auditLog = sqliteTable(
     targetSystem: text('target_system'),
     /** what makes two failures "the same request" (SCIM: method, path, status) */
     fingerprint: text('fingerprint'),
+    /** whom the entry is about, lower case (target, else principal): the rules' window key */
+    subject: text('subject'),
   },
   (t) => [
     index('audit_log_resource').on(t.resourceId),
     index('audit_log_action_ts').on(t.action, t.ts),
     uniqueIndex('audit_log_event_id').on(t.eventId).where(sql`${t.eventId} IS NOT NULL`),
     // the red-flag rules' window queries: per subject and action, in time order
-    index('audit_log_target_action_ts').on(t.target, t.action, t.ts),
+    index('audit_log_subject_action_ts').on(t.subject, t.action, t.ts),
     index('audit_log_principal_action_ts').on(t.principal, t.action, t.ts),
     index('audit_log_fingerprint_ts').on(t.fingerprint, t.ts).where(sql`${t.fingerprint} IS NOT NULL`),
     index('audit_log_5xx_ts').on(t.ts).where(sql`${t.http} >= 500`),

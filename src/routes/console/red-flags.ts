@@ -2,7 +2,7 @@
 // resolve with a note) and the rules' thresholds and context.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseContext, type RuleContext, type RulesConfig } from '../../audit/rule-config.js';
+import { isValidWindow, parseContext, type RuleContext, type RulesConfig } from '../../audit/rule-config.js';
 import type { FlagStatus } from '../../db/flag-repository.js';
 import { SettingsError, type Actor } from '../../services/settings.js';
 import { HttpPageError } from './index.js';
@@ -154,11 +154,20 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
       const b = request.body;
       const one = (key: string) => (Array.isArray(b[key]) ? (b[key] as string[])[0] : (b[key] as string | undefined));
       const days = (Array.isArray(b.days) ? b.days : b.days ? [b.days] : []).map(Number);
+      const windows = parseWindows(one('windows'));
+      const badWindows = windows.filter((w) => !isValidWindow({ ...w }));
+      if (badWindows.length > 0) {
+        request.session.flash = {
+          kind: 'error',
+          text: `Nothing saved: maintenance windows need a start before the end, both ISO 8601 with a zone (e.g. 2026-01-10T22:00:00Z or +01:00). Check: ${badWindows.map((w) => `${w.start} ${w.end}`.trim()).join('; ')}`,
+        };
+        return reply.redirect(RULES_URL, 303);
+      }
       const context = parseContext(
         {
           serviceAccounts: lines(one('serviceAccounts')),
           businessHours: { start: one('start'), end: one('end'), days, timeZone: one('timeZone') || tz },
-          maintenanceWindows: parseWindows(one('windows')),
+          maintenanceWindows: windows,
           onLeave: lines(one('onLeave')),
           terminated: lines(one('terminated')),
           expectedSystems: parseExpected(one('expected')),

@@ -1,0 +1,328 @@
+// Red flags — the sign-in rules: login-brute-force (appended entries and the real console sign-in
+// form), login-success-after-failures, login-new-origin, login-unusual-hours and
+// impersonation-without-ticket. Each rule: a sequence that must raise it, and near misses that must not.
+import t, { type Test } from 'tap';
+import type { FastifyInstance } from 'fastify';
+import type { AuditEntry } from '../../src/audit/entry.js';
+import type { RuleContext } from '../../src/audit/rule-config.js';
+import { build, type TestContext } from '../helper.js';
+import { ADMIN, CLIENT_IP, buildConsole, createAccount } from '../console-helper.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+/** Wednesday 14 January 2026, 10:00 UTC: inside the default business hours (Mon–Fri 07:00–19:00). */
+const BASE = Date.UTC(2026, 0, 14, 10, 0);
+const WED = (h: number, m = 0) => Date.UTC(2026, 0, 14, h, m);
+const SATURDAY = (h: number, m = 0) => Date.UTC(2026, 0, 17, h, m);
+
+interface FlagRow {
+  id: number;
+  rule: string;
+  subject: string;
+  severity: string;
+  title: string;
+  explanation: string;
+  action: string;
+  status: string;
+  entry_count: number;
+}
+
+async function fresh(t: TestContext): Promise<FastifyInstance> {
+  const { app } = await build(t, {}, { scim: false });
+  return app;
+}
+
+function flagsOf(app: FastifyInstance, rule: string): FlagRow[] {
+  return app.database.sqlite.prepare('SELECT * FROM red_flags WHERE rule = ? ORDER BY id').all(rule) as FlagRow[];
+}
+
+function linked(app: FastifyInstance, flagId: number): number[] {
+  return (app.database.sqlite.prepare('SELECT entry_id AS id FROM red_flag_entries WHERE flag_id = ? ORDER BY entry_id').all(flagId) as { id: number }[]).map((r) => r.id);
+}
+
+type Entry = Partial<AuditEntry> & { ts: number | null; action: string };
+
+function add(app: FastifyInstance, e: Entry): number {
+  return app.repos.audit.append({ type: 'Session', protocol: 'WEB', event: e.action, log: `${e.action} (test)`, outcome: 'SUCCESS', ...e });
+}
+
+function setContext(app: FastifyInstance, c: Partial<RuleContext>): void {
+  app.repos.rules.saveContext({ ...app.repos.rules.defaultContext(), ...c });
+}
+
+/** The one flag of a rule: open, with its severity, and exactly these linked entries (entry_count agrees). */
+function theFlag(t: Test, app: FastifyInstance, rule: string, severity: string | null, entries: number[]): FlagRow {
+  const flags = flagsOf(app, rule);
+  t.equal(flags.length, 1, `one ${rule} flag`);
+  const flag = flags[0]!;
+  t.equal(flag.status, 'open', 'status open');
+  if (severity !== null) t.equal(flag.severity, severity, `severity ${severity}`);
+  t.same(linked(app, flag.id), [...entries].sort((a, b) => a - b), 'linked entries');
+  t.equal(flag.entry_count, entries.length, 'entry_count');
+  t.ok(flag.action.length > 0, 'with the action to take');
+  return flag;
+}
+
+const fail = (target: string, ts: number, sourceIp = '198.51.100.9'): Entry => ({ ts, action: 'LOGIN', outcome: 'FAILURE', event: 'Sign In', principal: target, target, sourceIp });
+const success = (target: string, ts: number, sourceIp: string | null = '192.0.2.10', country: string | null = null): Entry => ({
+  ts,
+  action: 'LOGIN',
+  outcome: 'SUCCESS',
+  event: 'Sign In',
+  principal: target,
+  target,
+  sourceIp,
+  country,
+});
+
+// ─── login-brute-force ───────────────────────────────────────────────────────────────────────────
+
+t.test('login-brute-force: 5 failures within 10 minutes raise it; the lock then refreshes it', async (t) => {
+  const app = await fresh(t);
+  const ids: number[] = [];
+  for (let i = 0; i < 4; i++) ids.push(add(app, fail('alice', BASE + i * 2 * MIN)));
+  t.equal(flagsOf(app, 'login-brute-force').length, 0, '4 failures: not yet');
+  ids.push(add(app, fail('alice', BASE + 8 * MIN, '198.51.100.77')));
+  let flag = theFlag(t, app, 'login-brute-force', 'high', ids);
+  t.equal(flag.subject, 'alice');
+  t.equal(flag.title, '5 failed sign-ins for "alice" in 10 minutes');
+  t.match(flag.explanation, '5 LOGIN FAILURE entries for "alice" within 10 minutes, the last from 198.51.100.77');
+  t.match(flag.explanation, 'No USER_ACCOUNT_LOCKED followed');
+
+  // the lock follows: same flag, its story says so
+  const lock = add(app, { ts: BASE + 8 * MIN + 1000, action: 'USER_ACCOUNT_LOCKED', principal: 'alice', target: 'alice' });
+  flag = flagsOf(app, 'login-brute-force')[0]!;
+  t.equal(flagsOf(app, 'login-brute-force').length, 1, 'still one flag');
+  t.equal(flag.title, '5 failed sign-ins for "alice" — account locked');
+  t.match(flag.explanation, `USER_ACCOUNT_LOCKED followed at ${new Date(BASE + 8 * MIN + 1000).toISOString()}`);
+  t.same(linked(app, flag.id), [...ids, lock]);
+  t.equal(flag.entry_count, 6);
+  t.equal(flag.severity, 'medium', 'the lock stopped the burst: medium');
+
+  // another failure after the lock: counted, and the lock is named in the explanation
+  const sixth = add(app, fail('alice', BASE + 9 * MIN));
+  flag = flagsOf(app, 'login-brute-force')[0]!;
+  t.equal(flag.title, '6 failed sign-ins for "alice" in 10 minutes');
+  t.match(flag.explanation, 'USER_ACCOUNT_LOCKED followed.');
+  t.equal(flag.severity, 'medium', 'locked: medium');
+  t.same(linked(app, flag.id), [...ids, lock, sixth]);
+});
+
+t.test('login-brute-force: near misses', async (t) => {
+  const app = await fresh(t);
+  // 4 failures only
+  for (let i = 0; i < 4; i++) add(app, fail('bob', BASE + i * MIN));
+  // 5 failures, the first 10 minutes and 1 ms before the last: outside the window
+  for (const m of [0, 7, 8, 9]) add(app, fail('carl', BASE + m * MIN));
+  add(app, fail('carl', BASE + 10 * MIN + 1));
+  // 5 failures spread over 5 different users
+  for (const u of ['u1', 'u2', 'u3', 'u4', 'u5']) add(app, fail(u, BASE));
+  // 5 sign-ins that succeeded
+  for (let i = 0; i < 5; i++) add(app, success('dora', BASE + i * MIN));
+  // a lock without enough failures before it
+  add(app, { ts: BASE + 5 * MIN, action: 'USER_ACCOUNT_LOCKED', principal: 'bob', target: 'bob' });
+  t.same(flagsOf(app, 'login-brute-force'), []);
+
+  // exactly 10 minutes apart is still inside (the window includes its start)
+  const edge = await fresh(t);
+  for (const m of [0, 7, 8, 9, 10]) add(edge, fail('erik', BASE + m * MIN));
+  t.equal(flagsOf(edge, 'login-brute-force').length, 1, '5 failures in exactly 10 minutes raise it');
+});
+
+t.test('login-brute-force through the console sign-in form: the failed burst and the lock; a name typed in several cases', async (t) => {
+  const { app, browser } = await buildConsole(t, {}, { scim: false });
+  const b = browser();
+  const responses = [];
+  for (let i = 0; i < 4; i++) responses.push(await b.signIn(ADMIN.username, `wrong-password-${i}`));
+  t.same(
+    responses.map((r) => r.statusCode),
+    [401, 401, 401, 401],
+  );
+  t.equal(flagsOf(app, 'login-brute-force').length, 0, '4 failed sign-ins: no flag');
+
+  const fifth = await b.signIn(ADMIN.username, 'wrong-password-5');
+  t.equal(fifth.statusCode, 401);
+  t.match(fifth.body, /Too many failed attempts: this account is locked for 15 minutes/, 'the fifth locks the account (LOCKOUT_THRESHOLD 5)');
+  const failures = (app.database.sqlite.prepare("SELECT id FROM audit_log WHERE action = 'LOGIN' AND outcome = 'FAILURE' ORDER BY id").all() as { id: number }[]).map((r) => r.id);
+  const lock = (app.database.sqlite.prepare("SELECT id FROM audit_log WHERE action = 'USER_ACCOUNT_LOCKED'").get() as { id: number }).id;
+  t.equal(failures.length, 5);
+  let flag = theFlag(t, app, 'login-brute-force', null, [...failures, lock]);
+  t.equal(flag.severity, 'medium', 'the burst was stopped by the lock: medium');
+  t.equal(flag.subject, ADMIN.username);
+  t.equal(flag.title, `5 failed sign-ins for "${ADMIN.username}" — account locked`, 'the title mentions the lock');
+  t.match(flag.explanation, `5 failed sign-ins for "${ADMIN.username}" within 10 minutes; USER_ACCOUNT_LOCKED followed`);
+
+  // the right password while locked: refused, another LOGIN FAILURE, and the flag says the lock held
+  const right = await b.signIn(ADMIN.username, ADMIN.password);
+  t.equal(right.statusCode, 401);
+  t.match(right.body, /This account is locked/);
+  flag = flagsOf(app, 'login-brute-force')[0]!;
+  t.equal(flagsOf(app, 'login-brute-force').length, 1, 'the same flag');
+  t.equal(flag.title, `6 failed sign-ins for "${ADMIN.username}" in 10 minutes`);
+  t.match(flag.explanation, `the last from ${CLIENT_IP}. USER_ACCOUNT_LOCKED followed.`);
+  t.equal(flag.severity, 'medium');
+  t.equal(flag.entry_count, 7);
+  t.equal(flagsOf(app, 'login-success-after-failures').length, 0, 'no success: no success-after-failures flag');
+
+  // another account, its name typed in five spellings: the lockout counts them as one account
+  await createAccount(app, 'operator', 'operator-password-123', 'Administrator');
+  const names = ['operator', 'Operator', 'OPERATOR', 'oPerator', 'opErator'];
+  const last = [];
+  for (const name of names) last.push(await b.signIn(name, 'wrong-password'));
+  t.match(last.at(-1)!.body, /Too many failed attempts: this account is locked/, 'the lockout counts the name case-insensitively');
+  t.equal(
+    flagsOf(app, 'login-brute-force').filter((f) => f.subject.toLowerCase() === 'operator').length,
+    1,
+    '5 failed sign-ins for one account, which the lock already counted: flagged',
+  );
+});
+
+t.test('login-brute-force: failures that name the account only as principal (an ingested event without targetUser)', async (t) => {
+  const app = await fresh(t);
+  for (let i = 0; i < 5; i++) add(app, { ts: BASE + i * MIN, action: 'LOGIN', outcome: 'FAILURE', principal: 'zoe', target: null, sourceIp: '198.51.100.9' });
+  t.equal(flagsOf(app, 'login-brute-force').length, 1, '5 failures of "zoe": flagged');
+});
+
+// ─── login-success-after-failures ────────────────────────────────────────────────────────────────
+
+t.test('login-success-after-failures: 3 failures then a success within 15 minutes', async (t) => {
+  const app = await fresh(t);
+  const ids = [add(app, fail('bob', BASE)), add(app, fail('bob', BASE + MIN)), add(app, fail('bob', BASE + 2 * MIN))];
+  const ok = add(app, success('bob', BASE + 5 * MIN, '203.0.113.99'));
+  const flag = theFlag(t, app, 'login-success-after-failures', 'high', [...ids, ok]);
+  t.equal(flag.subject, 'bob');
+  t.equal(flag.title, '"bob" signed in after 3 failures');
+  t.equal(flag.explanation, `LOGIN SUCCESS for "bob" from 203.0.113.99 at ${new Date(BASE + 5 * MIN).toISOString()}, after 3 failed attempts within 15 minutes.`);
+});
+
+t.test('login-success-after-failures: near misses', async (t) => {
+  const app = await fresh(t);
+  // 2 failures then a success
+  add(app, fail('bob', BASE));
+  add(app, fail('bob', BASE + MIN));
+  add(app, success('bob', BASE + 2 * MIN));
+  // 3 failures, the first 15 minutes and 1 ms before the success
+  add(app, fail('carl', BASE));
+  add(app, fail('carl', BASE + 10 * MIN));
+  add(app, fail('carl', BASE + 11 * MIN));
+  add(app, success('carl', BASE + 15 * MIN + 1));
+  // 3 failures for someone else, then a success for dora
+  for (let i = 0; i < 3; i++) add(app, fail('eve', BASE + i * MIN));
+  add(app, success('dora', BASE + 4 * MIN));
+  // 3 failures and no success
+  for (let i = 0; i < 3; i++) add(app, fail('finn', BASE + i * MIN));
+  t.same(flagsOf(app, 'login-success-after-failures'), []);
+});
+
+// ─── login-new-origin ────────────────────────────────────────────────────────────────────────────
+
+t.test('login-new-origin: the first sign-in never flags, the same IP again neither, a new IP and country do', async (t) => {
+  const app = await fresh(t);
+  add(app, success('carol', BASE, '198.51.100.1', 'DE'));
+  t.equal(flagsOf(app, 'login-new-origin').length, 0, 'first sign-in of carol: no flag');
+  add(app, success('carol', BASE + HOUR, '198.51.100.1', 'de'));
+  t.equal(flagsOf(app, 'login-new-origin').length, 0, 'same IP and country (any case): no flag');
+  add(app, success('Carol', BASE + 2 * HOUR, '198.51.100.1', 'DE'));
+  t.equal(flagsOf(app, 'login-new-origin').length, 0, 'the user name is compared case-insensitively');
+  add(app, fail('carol', BASE + 3 * HOUR, '203.0.113.50'));
+  t.equal(flagsOf(app, 'login-new-origin').length, 0, 'a failed sign-in from elsewhere: no flag');
+
+  const third = add(app, success('carol', BASE + 4 * HOUR, '203.0.113.50', 'FR'));
+  const flag = theFlag(t, app, 'login-new-origin', 'high', [third]);
+  t.equal(flag.subject, 'carol|country FR,IP address 203.0.113.50');
+  t.equal(flag.title, '"carol" signed in from a new country FR and IP address 203.0.113.50');
+  t.equal(flag.explanation, `LOGIN SUCCESS for "carol" at ${new Date(BASE + 4 * HOUR).toISOString()} from a country FR and a IP address 203.0.113.50 not seen for this user before.`);
+
+  // a new IP in a known country: a separate, medium flag
+  const fourth = add(app, success('carol', BASE + 5 * HOUR, '198.51.100.2', 'DE'));
+  const flags = flagsOf(app, 'login-new-origin');
+  t.equal(flags.length, 2);
+  t.equal(flags[1]!.subject, 'carol|IP address 198.51.100.2');
+  t.equal(flags[1]!.severity, 'medium', 'only the IP is new: medium');
+  t.equal(flags[1]!.title, '"carol" signed in from a new IP address 198.51.100.2');
+  t.same(linked(app, flags[1]!.id), [fourth]);
+
+  // the failed sign-in did not make 203.0.113.50 known before; now it is: no flag when it comes back
+  add(app, success('carol', BASE + 6 * HOUR, '203.0.113.50', 'FR'));
+  t.equal(flagsOf(app, 'login-new-origin').length, 2, 'a known origin again: nothing new');
+  // another user's first sign-in from there
+  add(app, success('dave', BASE + 6 * HOUR, '203.0.113.50', 'FR'));
+  t.equal(flagsOf(app, 'login-new-origin').length, 2, "another user's first sign-in: no flag");
+});
+
+// ─── login-unusual-hours ─────────────────────────────────────────────────────────────────────────
+
+t.test('login-unusual-hours: a sign-in on Saturday and one at night raise it (one flag per user)', async (t) => {
+  const app = await fresh(t);
+  const sat = add(app, success('erin', SATURDAY(10)));
+  let flag = theFlag(t, app, 'login-unusual-hours', 'low', [sat]);
+  t.equal(flag.subject, 'erin');
+  t.equal(flag.title, '"erin" signed in outside business hours');
+  t.equal(flag.explanation, `LOGIN SUCCESS at ${new Date(SATURDAY(10)).toISOString()}, outside business hours (07:00–19:00, UTC).`);
+  const night = add(app, success('Erin', WED(22)));
+  flag = theFlag(t, app, 'login-unusual-hours', 'low', [sat, night]);
+  t.match(flag.explanation, new Date(WED(22)).toISOString(), 'refreshed with the latest');
+
+  // the end of business hours is exclusive
+  const seven = add(app, success('gina', WED(19, 0)));
+  t.ok(
+    flagsOf(app, 'login-unusual-hours').some((f) => f.subject === 'gina' && linked(app, f.id).includes(seven)),
+    '19:00 is outside',
+  );
+  add(app, success('hugo', WED(6, 59)));
+  t.ok(
+    flagsOf(app, 'login-unusual-hours').some((f) => f.subject === 'hugo'),
+    '06:59 is outside',
+  );
+});
+
+t.test('login-unusual-hours: the default business hours are in the TZ of the configuration', async (t) => {
+  const { app } = await build(t, { TZ: 'America/New_York' }, { scim: false });
+  add(app, success('ines', WED(15)));
+  t.same(flagsOf(app, 'login-unusual-hours'), [], '15:00 UTC = 10:00 in New York: no flag');
+  const early = add(app, success('ines', BASE));
+  const flag = theFlag(t, app, 'login-unusual-hours', 'low', [early]);
+  t.equal(flag.explanation, `LOGIN SUCCESS at ${new Date(BASE).toISOString()}, outside business hours (07:00–19:00, America/New_York).`, '10:00 UTC = 05:00 in New York');
+});
+
+t.test('login-unusual-hours: near misses', async (t) => {
+  const app = await fresh(t);
+  add(app, success('frank', WED(7, 0)));
+  add(app, success('frank', WED(18, 59)));
+  add(app, success('frank', BASE));
+  add(app, fail('frank', SATURDAY(3)));
+  t.same(flagsOf(app, 'login-unusual-hours'), [], 'within business hours, or a failure: no flag');
+
+  // the business hours follow their time zone: 10:00 UTC is 19:00 in Tokyo
+  setContext(app, { businessHours: { start: '08:00', end: '18:00', days: [1, 2, 3, 4, 5], timeZone: 'Asia/Tokyo' } });
+  add(app, success('kenji', WED(0, 30)));
+  t.same(flagsOf(app, 'login-unusual-hours'), [], '09:30 Wednesday in Tokyo: no flag');
+  add(app, success('kenji', BASE));
+  const [flag] = flagsOf(app, 'login-unusual-hours');
+  t.ok(flag, '19:00 in Tokyo: flagged');
+  t.match(flag!.explanation, '(08:00–18:00, Asia/Tokyo)');
+});
+
+// ─── impersonation-without-ticket ────────────────────────────────────────────────────────────────
+
+t.test('impersonation-without-ticket: each impersonation without a ticket is its own flag', async (t) => {
+  const app = await fresh(t);
+  const imp = (ticket: string | null, ts = BASE) => add(app, { ts, action: 'IMPERSONATION', event: 'Impersonate', principal: 'root-admin', target: 'henry', ticket });
+  const first = imp(null);
+  const flag = theFlag(t, app, 'impersonation-without-ticket', 'high', [first]);
+  t.equal(flag.subject, `root-admin→henry|${first}`);
+  t.equal(flag.title, '"root-admin" impersonated "henry" without a ticket');
+  t.equal(flag.explanation, `IMPERSONATION at ${new Date(BASE).toISOString()} by "root-admin" as "henry" with no ticket reference.`);
+
+  const blank = imp('   ', BASE + MIN);
+  const flags = flagsOf(app, 'impersonation-without-ticket');
+  t.equal(flags.length, 2, 'a blank ticket is no ticket; and a new flag per event');
+  t.same(linked(app, flags[1]!.id), [blank]);
+});
+
+t.test('impersonation-without-ticket: near miss — a ticket is present', async (t) => {
+  const app = await fresh(t);
+  add(app, { ts: BASE, action: 'IMPERSONATION', principal: 'root-admin', target: 'henry', ticket: 'INC-1234' });
+  add(app, { ts: SATURDAY(3), action: 'IMPERSONATION', principal: 'root-admin', target: 'henry', ticket: 'CHG0042' });
+  t.same(flagsOf(app, 'impersonation-without-ticket'), []);
+});

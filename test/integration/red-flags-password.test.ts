@@ -1,0 +1,213 @@
+// Red flags — the password rules: service-account-password-change, bulk-reset-outside-maintenance,
+// reset-token-without-forgot and repeated-password-changes. Each rule: a sequence that must raise
+// it, and near misses that must not.
+import t, { type Test } from 'tap';
+import type { FastifyInstance } from 'fastify';
+import type { AuditEntry } from '../../src/audit/entry.js';
+import type { RuleContext } from '../../src/audit/rule-config.js';
+import { build, type TestContext } from '../helper.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+/** Wednesday 14 January 2026, 10:00 UTC: inside the default business hours (Mon–Fri 07:00–19:00). */
+const BASE = Date.UTC(2026, 0, 14, 10, 0);
+/** Saturday 17 January 2026, 03:00 UTC: outside business hours. */
+const SATURDAY_NIGHT = Date.UTC(2026, 0, 17, 3, 0);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+interface FlagRow {
+  id: number;
+  rule: string;
+  subject: string;
+  severity: string;
+  title: string;
+  explanation: string;
+  action: string;
+  status: string;
+  entry_count: number;
+}
+
+async function fresh(t: TestContext): Promise<FastifyInstance> {
+  const { app } = await build(t, {}, { scim: false });
+  return app;
+}
+
+function flagsOf(app: FastifyInstance, rule: string): FlagRow[] {
+  return app.database.sqlite.prepare('SELECT * FROM red_flags WHERE rule = ? ORDER BY id').all(rule) as FlagRow[];
+}
+
+function linked(app: FastifyInstance, flagId: number): number[] {
+  return (app.database.sqlite.prepare('SELECT entry_id AS id FROM red_flag_entries WHERE flag_id = ? ORDER BY entry_id').all(flagId) as { id: number }[]).map((r) => r.id);
+}
+
+type Entry = Partial<AuditEntry> & { ts: number | null; action: string };
+
+function add(app: FastifyInstance, e: Entry): number {
+  return app.repos.audit.append({ type: 'User', protocol: 'API', event: e.action, log: `${e.action} (test)`, outcome: 'SUCCESS', ...e });
+}
+
+function setContext(app: FastifyInstance, c: Partial<RuleContext>): void {
+  app.repos.rules.saveContext({ ...app.repos.rules.defaultContext(), ...c });
+}
+
+/** The one flag of a rule: open, with its severity, and exactly these linked entries (entry_count agrees). */
+function theFlag(t: Test, app: FastifyInstance, rule: string, severity: string, entries: number[]): FlagRow {
+  const flags = flagsOf(app, rule);
+  t.equal(flags.length, 1, `one ${rule} flag`);
+  const flag = flags[0]!;
+  t.equal(flag.status, 'open', 'status open');
+  t.equal(flag.severity, severity, `severity ${severity}`);
+  t.same(linked(app, flag.id), [...entries].sort((a, b) => a - b), 'linked entries');
+  t.equal(flag.entry_count, entries.length, 'entry_count');
+  t.ok(flag.action.length > 0, 'with the action to take');
+  return flag;
+}
+
+const change = (principal: string, target: string, ts: number, outcome: 'SUCCESS' | 'FAILURE' = 'SUCCESS'): Entry => ({ ts, action: 'CHANGE_PASSWORD', event: 'Change Password', principal, target, outcome });
+
+// ─── service-account-password-change ─────────────────────────────────────────────────────────────
+
+t.test('service-account-password-change: a service account changes a password on Saturday night', async (t) => {
+  const app = await fresh(t);
+  // without service accounts the rule cannot judge
+  add(app, change('svc-backup', 'ivan', SATURDAY_NIGHT));
+  t.same(flagsOf(app, 'service-account-password-change'), [], 'no service accounts listed: nothing');
+  t.match(app.repos.rules.statuses().find((s) => s.rule.id === 'service-account-password-change')!.lacking, /No service accounts are listed/);
+
+  setContext(app, { serviceAccounts: ['svc-backup', 'svc-sync'] });
+  const id = add(app, change('svc-backup', 'ivan', SATURDAY_NIGHT + MIN));
+  const flag = theFlag(t, app, 'service-account-password-change', 'high', [id]);
+  t.equal(flag.subject, `svc-backup|${id}`);
+  t.equal(flag.title, 'Service account "svc-backup" changed the password of "ivan" at an unexpected time');
+  t.equal(flag.explanation, `CHANGE_PASSWORD at ${iso(SATURDAY_NIGHT + MIN)} by the service account "svc-backup" for "ivan", outside business hours and outside any maintenance window.`);
+
+  // the list is matched case-insensitively; every such change is its own flag
+  add(app, change('SVC-Sync', 'judy', SATURDAY_NIGHT + 2 * MIN));
+  t.equal(flagsOf(app, 'service-account-password-change').length, 2);
+});
+
+t.test('service-account-password-change: near misses', async (t) => {
+  const app = await fresh(t);
+  setContext(app, {
+    serviceAccounts: ['svc-backup'],
+    maintenanceWindows: [{ start: '2026-01-17T02:00:00Z', end: '2026-01-17T04:00:00Z', note: 'quarterly rotation' }],
+  });
+  add(app, change('svc-backup', 'ivan', BASE)); // Wednesday 10:00: business hours
+  add(app, change('svc-backup', 'judy', SATURDAY_NIGHT)); // Saturday 03:00, inside the maintenance window
+  add(app, change('jane', 'kurt', SATURDAY_NIGHT + 2 * HOUR)); // Saturday 05:00 by a person
+  add(app, change('svc-backupX', 'lara', SATURDAY_NIGHT + 2 * HOUR)); // not the listed name
+  t.same(flagsOf(app, 'service-account-password-change'), []);
+
+  // just after the window ends (end exclusive): raised
+  add(app, change('svc-backup', 'mark', Date.UTC(2026, 0, 17, 4, 0)));
+  t.equal(flagsOf(app, 'service-account-password-change').length, 1, 'at the end of the window: outside');
+});
+
+// ─── bulk-reset-outside-maintenance ──────────────────────────────────────────────────────────────
+
+t.test('bulk-reset-outside-maintenance: no window configured — raised, and it says so', async (t) => {
+  const app = await fresh(t);
+  const bulk = (ts: number) => add(app, { ts, action: 'BULK_ADMIN_USER_RESET_PASSWORD', event: 'Bulk Reset Password', principal: 'admin', log: 'Reset the passwords of 240 users' });
+  const id = bulk(BASE);
+  const flag = theFlag(t, app, 'bulk-reset-outside-maintenance', 'critical', [id]);
+  t.equal(flag.subject, `admin|${id}`);
+  t.equal(flag.title, 'Bulk password reset by "admin" outside a maintenance window');
+  t.equal(flag.explanation, `BULK_ADMIN_USER_RESET_PASSWORD at ${iso(BASE)}. No maintenance window is configured on the Rules screen, so iamtrail cannot tell whether it was planned.`);
+  t.equal(app.repos.rules.statuses().find((s) => s.rule.id === 'bulk-reset-outside-maintenance')!.lacking, null, 'not "lacking": it raises and explains');
+  bulk(BASE + MIN);
+  t.equal(flagsOf(app, 'bulk-reset-outside-maintenance').length, 2, 'each bulk reset is its own flag');
+});
+
+t.test('bulk-reset-outside-maintenance: inside a window — nothing; outside every window — raised', async (t) => {
+  const app = await fresh(t);
+  setContext(app, {
+    maintenanceWindows: [
+      { start: '2026-01-17T00:00:00Z', end: '2026-01-17T06:00:00Z', note: 'password migration' },
+      { start: '2026-01-24T00:00:00Z', end: '2026-01-24T06:00:00Z', note: 'spare' },
+    ],
+  });
+  const bulk = (ts: number, principal = 'admin') => add(app, { ts, action: 'BULK_ADMIN_USER_RESET_PASSWORD', principal });
+  bulk(Date.UTC(2026, 0, 17, 0, 0)); // the start is inside
+  bulk(Date.UTC(2026, 0, 17, 2, 30));
+  bulk(Date.UTC(2026, 0, 24, 5, 59));
+  t.same(flagsOf(app, 'bulk-reset-outside-maintenance'), [], 'inside a window: nothing');
+
+  const outside = bulk(Date.UTC(2026, 0, 17, 6, 0), 'mallory'); // the end is outside
+  const flag = theFlag(t, app, 'bulk-reset-outside-maintenance', 'critical', [outside]);
+  t.equal(flag.title, 'Bulk password reset by "mallory" outside a maintenance window');
+  t.equal(flag.explanation, `BULK_ADMIN_USER_RESET_PASSWORD at ${iso(Date.UTC(2026, 0, 17, 6, 0))}, outside every configured maintenance window.`);
+});
+
+// ─── reset-token-without-forgot ──────────────────────────────────────────────────────────────────
+
+t.test('reset-token-without-forgot: a reset link used without a forgot-password request', async (t) => {
+  const app = await fresh(t);
+  const id = add(app, { ts: BASE, action: 'USE_RESET_PASSWORD_TOKEN', event: 'Use Reset Link', principal: 'kim', target: 'kim' });
+  const flag = theFlag(t, app, 'reset-token-without-forgot', 'high', [id]);
+  t.equal(flag.subject, `kim|${id}`);
+  t.equal(flag.title, 'Reset link used for "kim" without a forgot-password request');
+  t.equal(flag.explanation, `USE_RESET_PASSWORD_TOKEN at ${iso(BASE)} for "kim" with no FORGOT_PASSWORD in the 24 hours before.`);
+});
+
+t.test('reset-token-without-forgot: near misses and edges', async (t) => {
+  const app = await fresh(t);
+  const forgot = (target: string, ts: number) => add(app, { ts, action: 'FORGOT_PASSWORD', principal: target, target });
+  const use = (target: string, ts: number) => add(app, { ts, action: 'USE_RESET_PASSWORD_TOKEN', principal: target, target });
+  forgot('leo', BASE - 2 * HOUR);
+  use('leo', BASE);
+  forgot('mona', BASE - 24 * HOUR); // exactly 24 hours before: inside
+  use('mona', BASE);
+  forgot('nils', BASE);
+  use('nils', BASE); // same millisecond
+  t.same(flagsOf(app, 'reset-token-without-forgot'), [], 'FORGOT_PASSWORD before the use: nothing');
+
+  forgot('otto', BASE - 24 * HOUR - 1);
+  const late = use('otto', BASE);
+  forgot('pia', BASE);
+  const other = use('quin', BASE); // someone else asked
+  const flags = flagsOf(app, 'reset-token-without-forgot');
+  t.same(
+    flags.map((f) => f.subject),
+    [`otto|${late}`, `quin|${other}`],
+    'a request 24 h + 1 ms before, or a request by someone else: raised',
+  );
+});
+
+t.test('reset-token-without-forgot: request and use that name the user only as principal', async (t) => {
+  const app = await fresh(t);
+  add(app, { ts: BASE - HOUR, action: 'FORGOT_PASSWORD', principal: 'lena', target: null });
+  add(app, { ts: BASE, action: 'USE_RESET_PASSWORD_TOKEN', principal: 'lena', target: null });
+  t.same(flagsOf(app, 'reset-token-without-forgot'), [], 'lena asked an hour before: no flag');
+});
+
+// ─── repeated-password-changes ───────────────────────────────────────────────────────────────────
+
+t.test('repeated-password-changes: 3 successful changes within 24 hours', async (t) => {
+  const app = await fresh(t);
+  const ids = [add(app, change('mia', 'mia', BASE)), add(app, change('mia', 'mia', BASE + 6 * HOUR))];
+  t.equal(flagsOf(app, 'repeated-password-changes').length, 0, '2 changes: not yet');
+  ids.push(add(app, change('helpdesk', 'mia', BASE + 12 * HOUR)));
+  let flag = theFlag(t, app, 'repeated-password-changes', 'medium', ids);
+  t.equal(flag.subject, 'mia');
+  t.equal(flag.title, '3 password changes for "mia" in 24 hours');
+  t.equal(flag.explanation, '3 successful CHANGE_PASSWORD entries for "mia" within 24 hours.');
+
+  ids.push(add(app, change('mia', 'mia', BASE + 13 * HOUR)));
+  flag = theFlag(t, app, 'repeated-password-changes', 'medium', ids);
+  t.equal(flag.title, '4 password changes for "mia" in 24 hours', 'the fourth extends the same flag');
+});
+
+t.test('repeated-password-changes: near misses', async (t) => {
+  const app = await fresh(t);
+  // 2 successes and a failure
+  add(app, change('nora', 'nora', BASE));
+  add(app, change('nora', 'nora', BASE + HOUR));
+  add(app, change('nora', 'nora', BASE + 2 * HOUR, 'FAILURE'));
+  // 3 successes, the first 24 h + 1 ms before the third
+  add(app, change('olaf', 'olaf', BASE));
+  add(app, change('olaf', 'olaf', BASE + 20 * HOUR));
+  add(app, change('olaf', 'olaf', BASE + 24 * HOUR + 1));
+  // 3 changes for 3 different users
+  for (const u of ['p1', 'p2', 'p3']) add(app, change('helpdesk', u, BASE));
+  t.same(flagsOf(app, 'repeated-password-changes'), []);
+});

@@ -1,0 +1,353 @@
+// Red flags — the provisioning and synchronization rules: unexpected-provisioning-add,
+// deprovisioning-without-termination, enable-on-leave-or-terminated, repeated-retry-provisioning,
+// sync-failing-days, orphan-volume, reconciliation-drift and link-orphan-by-system-account. Each
+// rule: a sequence that must raise it, and near misses that must not.
+import t, { type Test } from 'tap';
+import type { FastifyInstance } from 'fastify';
+import type { AuditEntry } from '../../src/audit/entry.js';
+import type { RuleContext } from '../../src/audit/rule-config.js';
+import { build, type TestContext } from '../helper.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+/** Wednesday 14 January 2026, 10:00 UTC: inside the default business hours (Mon–Fri 07:00–19:00). */
+const BASE = Date.UTC(2026, 0, 14, 10, 0);
+/** 00:00 UTC of the n-th of January 2026 */
+const JAN = (day: number, h = 0, m = 0) => Date.UTC(2026, 0, day, h, m);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+interface FlagRow {
+  id: number;
+  rule: string;
+  subject: string;
+  severity: string;
+  title: string;
+  explanation: string;
+  action: string;
+  status: string;
+  entry_count: number;
+}
+
+async function fresh(t: TestContext): Promise<FastifyInstance> {
+  const { app } = await build(t, {}, { scim: false });
+  return app;
+}
+
+function flagsOf(app: FastifyInstance, rule: string): FlagRow[] {
+  return app.database.sqlite.prepare('SELECT * FROM red_flags WHERE rule = ? ORDER BY id').all(rule) as FlagRow[];
+}
+
+function linked(app: FastifyInstance, flagId: number): number[] {
+  return (app.database.sqlite.prepare('SELECT entry_id AS id FROM red_flag_entries WHERE flag_id = ? ORDER BY entry_id').all(flagId) as { id: number }[]).map((r) => r.id);
+}
+
+type Entry = Partial<AuditEntry> & { ts: number | null; action: string };
+
+function add(app: FastifyInstance, e: Entry): number {
+  return app.repos.audit.append({ type: 'User', protocol: 'API', event: e.action, log: `${e.action} (test)`, outcome: 'SUCCESS', ...e });
+}
+
+function setContext(app: FastifyInstance, c: Partial<RuleContext>): void {
+  app.repos.rules.saveContext({ ...app.repos.rules.defaultContext(), ...c });
+}
+
+/** Runs many appends in one transaction (one fsync instead of one per entry); the rules run the same. */
+const batch = (app: FastifyInstance, fn: () => void) => app.database.sqlite.transaction(fn)();
+
+const lackingOf = (app: FastifyInstance, id: string) => app.repos.rules.statuses().find((s) => s.rule.id === id)!.lacking;
+
+/** The one flag of a rule: open, with its severity, and exactly these linked entries (entry_count agrees). */
+function theFlag(t: Test, app: FastifyInstance, rule: string, severity: string, entries: number[]): FlagRow {
+  const flags = flagsOf(app, rule);
+  t.equal(flags.length, 1, `one ${rule} flag`);
+  const flag = flags[0]!;
+  t.equal(flag.status, 'open', 'status open');
+  t.equal(flag.severity, severity, `severity ${severity}`);
+  t.same(linked(app, flag.id), [...entries].sort((a, b) => a - b), 'linked entries');
+  t.equal(flag.entry_count, entries.length, 'entry_count');
+  t.ok(flag.action.length > 0, 'with the action to take');
+  return flag;
+}
+
+// ─── unexpected-provisioning-add ─────────────────────────────────────────────────────────────────
+
+t.test('unexpected-provisioning-add: an account on a system the user is not expected on', async (t) => {
+  const app = await fresh(t);
+  const provision = (target: string, targetSystem: string | null, outcome: 'SUCCESS' | 'FAILURE' = 'SUCCESS', ts = BASE) =>
+    add(app, { ts, action: 'PROVISIONING_ADD', event: 'Create Account', principal: 'connector', target, targetSystem, outcome });
+
+  provision('nina', 'GitHub');
+  t.same(flagsOf(app, 'unexpected-provisioning-add'), [], 'no expected systems listed: nothing');
+  t.match(lackingOf(app, 'unexpected-provisioning-add'), /No expected systems are listed/);
+
+  setContext(app, { expectedSystems: { Nina: ['Salesforce', 'Slack'] } });
+  t.equal(lackingOf(app, 'unexpected-provisioning-add'), null);
+  const id = provision('nina', 'GitHub', 'SUCCESS', BASE + MIN);
+  const flag = theFlag(t, app, 'unexpected-provisioning-add', 'medium', [id]);
+  t.equal(flag.subject, 'nina|github');
+  t.equal(flag.title, '"nina" got an account on GitHub, which is not expected');
+  t.equal(flag.explanation, `PROVISIONING_ADD at ${iso(BASE + MIN)} on GitHub; the Rules screen lists Salesforce, Slack for "nina".`);
+
+  // the same user and system again: the same open flag
+  provision('Nina', 'github', 'SUCCESS', BASE + 2 * MIN);
+  t.equal(flagsOf(app, 'unexpected-provisioning-add').length, 1, 'subject is case-insensitive: one flag');
+  t.equal(flagsOf(app, 'unexpected-provisioning-add')[0]!.entry_count, 2);
+});
+
+t.test('unexpected-provisioning-add: near misses', async (t) => {
+  const app = await fresh(t);
+  setContext(app, { expectedSystems: { nina: ['Salesforce', 'Slack'] } });
+  const provision = (target: string, targetSystem: string | null, outcome: 'SUCCESS' | 'FAILURE' = 'SUCCESS') =>
+    add(app, { ts: BASE, action: 'PROVISIONING_ADD', principal: 'connector', target, targetSystem, outcome });
+  provision('nina', 'slack'); // expected (any case)
+  provision('nina', 'Salesforce');
+  provision('oscar', 'GitHub'); // no list for oscar
+  provision('nina', 'GitHub', 'FAILURE'); // the account was not created
+  provision('nina', null); // no target system
+  t.same(flagsOf(app, 'unexpected-provisioning-add'), []);
+});
+
+// ─── deprovisioning-without-termination ──────────────────────────────────────────────────────────
+
+t.test('deprovisioning-without-termination: all access removed for someone not terminated', async (t) => {
+  const app = await fresh(t);
+  t.equal(lackingOf(app, 'deprovisioning-without-termination'), null, 'judges even without a list');
+  const deprov = (target: string, ts = BASE, outcome: 'SUCCESS' | 'FAILURE' = 'SUCCESS') => add(app, { ts, action: 'DE_PROVISIONING', event: 'Remove All Access', principal: 'hr-connector', target, outcome });
+  const id = deprov('paul');
+  const flag = theFlag(t, app, 'deprovisioning-without-termination', 'high', [id]);
+  t.equal(flag.subject, 'paul');
+  t.equal(flag.title, 'All access of "paul" removed without a termination');
+  t.equal(flag.explanation, `DE_PROVISIONING at ${iso(BASE)} for "paul", who is not listed as terminated (no terminated users are listed on the Rules screen).`);
+
+  setContext(app, { terminated: ['Quinn'] });
+  deprov('quinn', BASE + MIN);
+  deprov('rita', BASE + MIN, 'FAILURE');
+  t.equal(flagsOf(app, 'deprovisioning-without-termination').length, 1, 'terminated (any case), or failed: no new flag');
+  const rita = deprov('rita', BASE + 2 * MIN);
+  const flags = flagsOf(app, 'deprovisioning-without-termination');
+  t.equal(flags.length, 2);
+  t.equal(flags[1]!.explanation, `DE_PROVISIONING at ${iso(BASE + 2 * MIN)} for "rita", who is not listed as terminated.`);
+  t.same(linked(app, flags[1]!.id), [rita]);
+});
+
+// ─── enable-on-leave-or-terminated ───────────────────────────────────────────────────────────────
+
+t.test('enable-on-leave-or-terminated: re-enabled while on leave (high) or terminated (critical)', async (t) => {
+  const app = await fresh(t);
+  const enable = (target: string, ts = BASE, outcome: 'SUCCESS' | 'FAILURE' = 'SUCCESS') => add(app, { ts, action: 'PROVISIONING_ENABLE', event: 'Enable Account', principal: 'admin', target, outcome });
+  enable('tom');
+  t.same(flagsOf(app, 'enable-on-leave-or-terminated'), [], 'empty lists: nothing');
+  t.match(lackingOf(app, 'enable-on-leave-or-terminated'), /No users on leave or terminated are listed/);
+
+  setContext(app, { onLeave: ['sara'], terminated: ['Tom'] });
+  const sara = enable('sara', BASE + MIN);
+  const tom = enable('TOM', BASE + 2 * MIN);
+  const flags = flagsOf(app, 'enable-on-leave-or-terminated');
+  t.equal(flags.length, 2);
+  const [leave, gone] = flags;
+  t.equal(leave!.severity, 'high', 'on leave: high');
+  t.equal(leave!.status, 'open');
+  t.equal(leave!.subject, `sara|${sara}`);
+  t.equal(leave!.title, '"sara" re-enabled while on leave');
+  t.equal(leave!.explanation, `PROVISIONING_ENABLE at ${iso(BASE + MIN)} for "sara", listed as on leave on the Rules screen.`);
+  t.same(linked(app, leave!.id), [sara]);
+  t.equal(gone!.severity, 'critical', 'terminated: critical');
+  t.equal(gone!.title, '"TOM" re-enabled while terminated');
+  t.same(linked(app, gone!.id), [tom]);
+});
+
+t.test('enable-on-leave-or-terminated: near misses', async (t) => {
+  const app = await fresh(t);
+  setContext(app, { onLeave: ['sara'], terminated: ['tom'] });
+  add(app, { ts: BASE, action: 'PROVISIONING_ENABLE', principal: 'admin', target: 'uma' }); // not on a list
+  add(app, { ts: BASE, action: 'PROVISIONING_ENABLE', principal: 'admin', target: 'tom', outcome: 'FAILURE' });
+  add(app, { ts: BASE, action: 'PROVISIONING_DISABLE', principal: 'admin', target: 'sara' }); // another action
+  t.same(flagsOf(app, 'enable-on-leave-or-terminated'), []);
+});
+
+// ─── repeated-retry-provisioning ─────────────────────────────────────────────────────────────────
+
+t.test('repeated-retry-provisioning: 3 retries within 24 hours', async (t) => {
+  const app = await fresh(t);
+  const retry = (target: string, ts: number, targetSystem = 'SAP') => add(app, { ts, action: 'RETRY_PROVISIONING', event: 'Retry', principal: 'connector', target, targetSystem, outcome: 'FAILURE' });
+  const ids = [retry('vera', BASE), retry('vera', BASE + 8 * HOUR)];
+  t.equal(flagsOf(app, 'repeated-retry-provisioning').length, 0, '2 retries: not yet');
+  ids.push(retry('vera', BASE + 16 * HOUR, 'Workday'));
+  const flag = theFlag(t, app, 'repeated-retry-provisioning', 'medium', ids);
+  t.equal(flag.subject, 'vera');
+  t.equal(flag.title, 'Provisioning of "vera" retried 3 times');
+  t.equal(flag.explanation, '3 RETRY_PROVISIONING entries for "vera" within 24 hours (last on Workday).');
+});
+
+t.test('repeated-retry-provisioning: near misses', async (t) => {
+  const app = await fresh(t);
+  const retry = (target: string, ts: number) => add(app, { ts, action: 'RETRY_PROVISIONING', principal: 'connector', target });
+  retry('walt', BASE);
+  retry('walt', BASE + HOUR);
+  retry('xena', BASE);
+  retry('xena', BASE + 12 * HOUR);
+  retry('xena', BASE + 24 * HOUR + 1); // the first is 24 h + 1 ms before
+  retry('y1', BASE);
+  retry('y2', BASE);
+  t.same(flagsOf(app, 'repeated-retry-provisioning'), []);
+});
+
+// ─── sync-failing-days ───────────────────────────────────────────────────────────────────────────
+
+const sync = (app: FastifyInstance, ts: number, outcome: 'SUCCESS' | 'FAILURE' = 'FAILURE', targetSystem: string | null = 'HR feed') =>
+  add(app, { ts, action: 'SYNCHRONIZATION', event: 'Synchronize', principal: 'sync-job', outcome, targetSystem, type: 'Sync' });
+
+t.test('sync-failing-days: failures on 3 consecutive UTC days', async (t) => {
+  const app = await fresh(t);
+  sync(app, JAN(12, 2));
+  sync(app, JAN(13, 23, 59));
+  t.equal(flagsOf(app, 'sync-failing-days').length, 0, '2 days: not yet');
+  const third = sync(app, JAN(14, 0, 1)); // two minutes after the last one, but on the third day
+  const flag = theFlag(t, app, 'sync-failing-days', 'high', [third]);
+  t.equal(flag.subject, 'HR feed');
+  t.equal(flag.title, 'Synchronization of HR feed failed 3 days in a row');
+  t.equal(flag.explanation, `SYNCHRONIZATION FAILURE on each of the last 3 days (UTC), the latest at ${iso(JAN(14, 0, 1))}.`);
+
+  const fourth = sync(app, JAN(15, 2));
+  const after = theFlag(t, app, 'sync-failing-days', 'high', [third, fourth]);
+  t.equal(after.title, 'Synchronization of HR feed failed 4 days in a row', 'the fourth day extends the flag');
+});
+
+t.test('sync-failing-days: near misses', async (t) => {
+  const app = await fresh(t);
+  // failures on non-consecutive days: 12, 14, 15 January (the 13th succeeded)
+  sync(app, JAN(12, 2));
+  sync(app, JAN(13, 2), 'SUCCESS');
+  sync(app, JAN(14, 2));
+  sync(app, JAN(15, 2));
+  t.same(flagsOf(app, 'sync-failing-days'), [], 'a gap breaks the run');
+  // many failures on one day (20 February; the look-back is 4 days, so January is out of reach)
+  for (let i = 0; i < 6; i++) sync(app, Date.UTC(2026, 1, 20, 1 + i));
+  t.same(flagsOf(app, 'sync-failing-days'), [], '6 failures on one day');
+  // successes on 3 days (12–14 March)
+  for (const d of [12, 13, 14]) sync(app, Date.UTC(2026, 2, d, 2), 'SUCCESS');
+  t.same(flagsOf(app, 'sync-failing-days'), [], 'successes');
+});
+
+t.test('sync-failing-days: one failure of each of three systems is not one system failing 3 days', async (t) => {
+  const app = await fresh(t);
+  sync(app, JAN(12, 2), 'FAILURE', 'HR feed');
+  sync(app, JAN(13, 2), 'FAILURE', 'LDAP');
+  sync(app, JAN(14, 2), 'FAILURE', 'CSV import');
+  const flags = flagsOf(app, 'sync-failing-days');
+  t.same(
+    flags.map((f) => f.title),
+    [],
+    'no system failed on consecutive days',
+  );
+});
+
+// ─── orphan-volume ───────────────────────────────────────────────────────────────────────────────
+
+const orphan = (app: FastifyInstance, ts: number, n: number, targetSystem: string | null = 'Active Directory') =>
+  add(app, { ts, action: 'SYNCHRONIZATION_ORPHAN', event: 'Orphan', principal: 'sync-job', target: `ghost${n}`, targetSystem, type: 'Sync' });
+
+t.test('orphan-volume: 50 orphan records within 60 minutes', async (t) => {
+  const app = await fresh(t);
+  batch(app, () => {
+    for (let i = 0; i < 49; i++) orphan(app, BASE + i * MIN, i);
+  });
+  t.equal(flagsOf(app, 'orphan-volume').length, 0, '49: not yet');
+  const last = orphan(app, BASE + 60 * MIN, 49); // exactly 60 minutes after the first: inside
+  const flag = theFlag(t, app, 'orphan-volume', 'medium', [last]);
+  t.equal(flag.subject, 'Active Directory');
+  t.equal(flag.title, '50 orphan records in 60 minutes');
+  t.equal(flag.explanation, '50 SYNCHRONIZATION_ORPHAN entries within 60 minutes (source Active Directory).');
+});
+
+t.test('orphan-volume: near misses', async (t) => {
+  const app = await fresh(t);
+  batch(app, () => {
+    for (let i = 0; i < 49; i++) orphan(app, BASE + i * MIN, i);
+  });
+  orphan(app, BASE + 60 * MIN + 1, 49); // 50 entries, but the first is 60 minutes and 1 ms before the 50th
+  t.same(flagsOf(app, 'orphan-volume'), [], '49 within the window');
+  orphan(app, BASE + 60 * MIN + 2, 50);
+  t.equal(flagsOf(app, 'orphan-volume').length, 1, 'the next one makes 50 in the window');
+});
+
+
+t.test('orphan-volume: 25 orphans from each of two sources are not 50 from the last one', async (t) => {
+  const app = await fresh(t);
+  batch(app, () => {
+    for (let i = 0; i < 50; i++) orphan(app, BASE + i * 1000, i, i % 2 === 0 ? 'Active Directory' : 'Workday');
+  });
+  t.notOk(
+    flagsOf(app, 'orphan-volume').some((f) => f.explanation.startsWith('50 SYNCHRONIZATION_ORPHAN') && f.explanation.includes('(source Workday)')),
+    'no flag says 50 orphans came from Workday (it sent 25)');
+});
+
+// ─── reconciliation-drift ────────────────────────────────────────────────────────────────────────
+
+const mismatch = (app: FastifyInstance, ts: number, target: string) =>
+  add(app, { ts, action: 'RECONCILIATION_RECORD_FALSE', event: 'Reconcile', principal: 'recon-job', target, targetSystem: 'SAP', outcome: 'FAILURE', type: 'Sync' });
+
+t.test('reconciliation-drift: mismatches for 20 distinct users within 24 hours', async (t) => {
+  const app = await fresh(t);
+  batch(app, () => {
+    for (let i = 0; i < 19; i++) mismatch(app, BASE + i * HOUR, `user${i}`);
+  });
+  mismatch(app, BASE + 19 * HOUR, 'user0'); // a repeat: still 19 users
+  t.equal(flagsOf(app, 'reconciliation-drift').length, 0, '20 entries, 19 users: not yet');
+  const last = mismatch(app, BASE + 20 * HOUR, 'user19');
+  const flag = theFlag(t, app, 'reconciliation-drift', 'medium', [last]);
+  t.equal(flag.subject, 'SAP');
+  t.equal(flag.title, 'Reconciliation mismatches for 20 users');
+  t.equal(flag.explanation, 'RECONCILIATION_RECORD_FALSE for 20 distinct users within 24 hours on SAP.');
+});
+
+t.test('reconciliation-drift: near miss — the 20th user is outside the window', async (t) => {
+  const app = await fresh(t);
+  mismatch(app, BASE, 'first');
+  batch(app, () => {
+    for (let i = 1; i < 20; i++) mismatch(app, BASE + 24 * HOUR + i * MIN, `user${i}`);
+  });
+  t.same(flagsOf(app, 'reconciliation-drift'), [], 'the first mismatch is more than 24 hours before the others');
+});
+
+t.test('reconciliation-drift: 10 users on each of two systems are not 20 users on the last one', async (t) => {
+  const app = await fresh(t);
+  batch(app, () => {
+    for (let i = 0; i < 20; i++)
+      add(app, { ts: BASE + i * MIN, action: 'RECONCILIATION_RECORD_FALSE', principal: 'recon-job', target: `user${i}`, targetSystem: i % 2 === 0 ? 'SAP' : 'Salesforce', outcome: 'FAILURE' });
+  });
+  t.notOk(
+    flagsOf(app, 'reconciliation-drift').some((f) => f.explanation.includes('for 20 distinct users') && f.explanation.includes('on Salesforce')),
+    'no flag says 20 users drifted on Salesforce (10 did)');
+});
+
+// ─── link-orphan-by-system-account ───────────────────────────────────────────────────────────────
+
+t.test('link-orphan-by-system-account: a service account links an orphan', async (t) => {
+  const app = await fresh(t);
+  const link = (principal: string, target: string, ts = BASE) => add(app, { ts, action: 'LINK_ORPHAN', event: 'Link Orphan', principal, target, targetSystem: 'LDAP' });
+  link('svc-sync', 'wendy');
+  t.same(flagsOf(app, 'link-orphan-by-system-account'), [], 'no service accounts listed: nothing');
+  t.match(lackingOf(app, 'link-orphan-by-system-account'), /No service accounts are listed/);
+
+  setContext(app, { serviceAccounts: ['svc-sync'] });
+  link('admin', 'xavi', BASE + MIN);
+  t.same(flagsOf(app, 'link-orphan-by-system-account'), [], 'linked by a person: nothing');
+  const id = link('svc-sync', 'wendy', BASE + 2 * MIN);
+  const flag = theFlag(t, app, 'link-orphan-by-system-account', 'medium', [id]);
+  t.equal(flag.subject, `svc-sync|${id}`);
+  t.equal(flag.title, 'System account "svc-sync" linked an orphan to "wendy"');
+  t.equal(flag.explanation, `LINK_ORPHAN at ${iso(BASE + 2 * MIN)} by "svc-sync" for "wendy".`);
+});
+
+// ─── the day arithmetic of sync-failing-days with DAY ────────────────────────────────────────────
+
+t.test('sync-failing-days: the days threshold is configurable', async (t) => {
+  const app = await fresh(t);
+  app.repos.rules.saveConfig({ 'sync-failing-days': { thresholds: { days: 2 } } });
+  sync(app, JAN(12, 12));
+  const second = sync(app, JAN(12, 12) + DAY);
+  theFlag(t, app, 'sync-failing-days', 'high', [second]);
+  t.match(flagsOf(app, 'sync-failing-days')[0]!.title, /failed 2 days in a row/);
+});

@@ -1,0 +1,292 @@
+// Red flags — the rule engine itself: configurable thresholds, disabled rules, rules that lack
+// their context, one open flag per rule and subject, closing and re-opening, entries without a
+// timestamp, and the settings cache. The rules one by one are in red-flags-*.test.ts.
+//
+// Every entry is appended through app.repos.audit.append with an explicit, fixed timestamp, so the
+// rules see the same sequence on every run; the app starts without entries (scim: false).
+import t from 'tap';
+import type { FastifyInstance } from 'fastify';
+import type { AuditEntry } from '../../src/audit/entry.js';
+import type { RuleContext } from '../../src/audit/rule-config.js';
+import { RULES } from '../../src/audit/rules.js';
+import { build, type TestContext } from '../helper.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+/** Wednesday 14 January 2026, 10:00 UTC: inside the default business hours (Mon–Fri 07:00–19:00). */
+const BASE = Date.UTC(2026, 0, 14, 10, 0);
+/** Saturday 17 January 2026, 03:00 UTC: outside business hours. */
+const SATURDAY_NIGHT = Date.UTC(2026, 0, 17, 3, 0);
+
+interface FlagRow {
+  id: number;
+  rule: string;
+  subject: string;
+  severity: string;
+  title: string;
+  explanation: string;
+  action: string;
+  status: string;
+  entry_count: number;
+  first_entry_id: number | null;
+  last_entry_id: number | null;
+  closed_at: number | null;
+  closed_by: string | null;
+  note: string | null;
+}
+
+async function fresh(t: TestContext): Promise<FastifyInstance> {
+  const { app } = await build(t, {}, { scim: false });
+  return app;
+}
+
+function flagsOf(app: FastifyInstance, rule: string): FlagRow[] {
+  return app.database.sqlite.prepare('SELECT * FROM red_flags WHERE rule = ? ORDER BY id').all(rule) as FlagRow[];
+}
+
+function allFlags(app: FastifyInstance): FlagRow[] {
+  return app.database.sqlite.prepare('SELECT * FROM red_flags ORDER BY id').all() as FlagRow[];
+}
+
+function linked(app: FastifyInstance, flagId: number): number[] {
+  return (app.database.sqlite.prepare('SELECT entry_id AS id FROM red_flag_entries WHERE flag_id = ? ORDER BY entry_id').all(flagId) as { id: number }[]).map((r) => r.id);
+}
+
+type Entry = Partial<AuditEntry> & { ts: number | null; action: string };
+
+function add(app: FastifyInstance, e: Entry): number {
+  return app.repos.audit.append({ type: 'User', protocol: 'API', event: e.action, log: `${e.action} (test)`, outcome: 'SUCCESS', ...e });
+}
+
+function setContext(app: FastifyInstance, c: Partial<RuleContext>): void {
+  app.repos.rules.saveContext({ ...app.repos.rules.defaultContext(), ...c });
+}
+
+const failure = (target: string, ts: number | null, sourceIp = '198.51.100.9'): Entry => ({ ts, action: 'LOGIN', outcome: 'FAILURE', type: 'Session', protocol: 'WEB', event: 'Sign In', principal: target, target, sourceIp });
+const retry = (target: string, ts: number): Entry => ({ ts, action: 'RETRY_PROVISIONING', principal: 'connector', target, targetSystem: 'SAP' });
+const status = (app: FastifyInstance, id: string) => app.repos.rules.statuses().find((s) => s.rule.id === id)!;
+
+/** the rules each red-flags-*.test.ts file raises and near-misses; a new rule must be added to one */
+const COVERED: Record<string, string[]> = {
+  'red-flags-login.test.ts': ['login-brute-force', 'login-success-after-failures', 'login-new-origin', 'login-unusual-hours', 'impersonation-without-ticket'],
+  'red-flags-password.test.ts': ['service-account-password-change', 'bulk-reset-outside-maintenance', 'reset-token-without-forgot', 'repeated-password-changes'],
+  'red-flags-provisioning.test.ts': [
+    'unexpected-provisioning-add',
+    'deprovisioning-without-termination',
+    'enable-on-leave-or-terminated',
+    'repeated-retry-provisioning',
+    'sync-failing-days',
+    'orphan-volume',
+    'reconciliation-drift',
+    'link-orphan-by-system-account',
+  ],
+  'red-flags-scim.test.ts': ['scim-401-wall', 'scim-5xx-spike', 'scim-bulk-removal', 'scim-repeated-failure', 'scim-token-expiring'],
+};
+
+t.test('every rule of RULES has its tests', async (t) => {
+  t.same(
+    Object.values(COVERED).flat().sort(),
+    RULES.map((r) => r.id).sort(),
+  );
+});
+
+t.test('statuses(): every rule, enabled, with its default thresholds', async (t) => {
+  const app = await fresh(t);
+  const statuses = app.repos.rules.statuses();
+  t.same(
+    statuses.map((s) => s.rule.id),
+    RULES.map((r) => r.id),
+    'one status per rule, in the order of RULES',
+  );
+  for (const s of statuses) {
+    t.equal(s.enabled, true, `${s.rule.id} is enabled by default`);
+    t.same(s.thresholds, Object.fromEntries(Object.entries(s.rule.thresholds).map(([k, v]) => [k, v.default])), `${s.rule.id}: default thresholds`);
+  }
+  t.same(status(app, 'login-brute-force').thresholds, { failures: 5, windowMinutes: 10 });
+  t.same(status(app, 'orphan-volume').thresholds, { orphans: 50, windowMinutes: 60 });
+  t.same(status(app, 'scim-token-expiring').thresholds, { days: 20 });
+});
+
+t.test('rules that lack their context are reported as lacking and raise nothing', async (t) => {
+  const app = await fresh(t);
+  const lacking = Object.fromEntries(
+    app.repos.rules
+      .statuses()
+      .filter((s) => s.lacking)
+      .map((s) => [s.rule.id, s.lacking]),
+  );
+  t.same(Object.keys(lacking).sort(), ['enable-on-leave-or-terminated', 'link-orphan-by-system-account', 'service-account-password-change', 'unexpected-provisioning-add'], 'exactly the four rules with lacksContext');
+  t.match(lacking['service-account-password-change'], /No service accounts are listed/);
+  t.match(lacking['link-orphan-by-system-account'], /No service accounts are listed/);
+  t.match(lacking['unexpected-provisioning-add'], /No expected systems are listed/);
+  t.match(lacking['enable-on-leave-or-terminated'], /No users on leave or terminated are listed/);
+
+  // entries each of them would flag if it had its context
+  add(app, { ts: SATURDAY_NIGHT, action: 'CHANGE_PASSWORD', principal: 'svc-backup', target: 'ivan' });
+  add(app, { ts: BASE, action: 'LINK_ORPHAN', principal: 'svc-backup', target: 'wendy' });
+  add(app, { ts: BASE, action: 'PROVISIONING_ADD', principal: 'admin', target: 'nina', targetSystem: 'GitHub' });
+  add(app, { ts: BASE, action: 'PROVISIONING_ENABLE', principal: 'admin', target: 'tom' });
+  t.same(allFlags(app), [], 'no flag at all');
+
+  // with service accounts only, the two service-account rules can judge; the others still cannot
+  setContext(app, { serviceAccounts: ['svc-backup'] });
+  t.equal(status(app, 'service-account-password-change').lacking, null);
+  t.equal(status(app, 'link-orphan-by-system-account').lacking, null);
+  t.ok(status(app, 'unexpected-provisioning-add').lacking);
+  t.ok(status(app, 'enable-on-leave-or-terminated').lacking);
+
+  // one list (on leave, or terminated) is enough for enable-on-leave-or-terminated
+  setContext(app, { onLeave: ['sara'] });
+  t.equal(status(app, 'enable-on-leave-or-terminated').lacking, null, 'on-leave list only');
+  setContext(app, { terminated: ['tom'] });
+  t.equal(status(app, 'enable-on-leave-or-terminated').lacking, null, 'terminated list only');
+  setContext(app, { expectedSystems: { nina: ['Slack'] } });
+  t.equal(status(app, 'unexpected-provisioning-add').lacking, null);
+  t.equal(status(app, 'service-account-password-change').lacking !== null, true, 'saveContext replaces the whole context: service accounts are gone again');
+});
+
+t.test('thresholds are configurable: 3 failures raise login-brute-force once failures = 3', async (t) => {
+  const app = await fresh(t);
+  app.repos.rules.saveConfig({ 'login-brute-force': { thresholds: { failures: 3 } } });
+  t.same(status(app, 'login-brute-force').thresholds, { failures: 3, windowMinutes: 10 }, 'the other threshold keeps its default');
+  const ids = [add(app, failure('alice', BASE)), add(app, failure('alice', BASE + MIN))];
+  t.equal(flagsOf(app, 'login-brute-force').length, 0, '2 failures: nothing');
+  ids.push(add(app, failure('alice', BASE + 2 * MIN)));
+  const [flag, ...more] = flagsOf(app, 'login-brute-force');
+  t.equal(more.length, 0);
+  t.ok(flag, 'the third failure raises it');
+  t.equal(flag!.title, '3 failed sign-ins for "alice" in 10 minutes');
+  t.same(linked(app, flag!.id), ids);
+});
+
+t.test('thresholds: a wider window and invalid values', async (t) => {
+  const app = await fresh(t);
+  app.repos.rules.saveConfig({ 'repeated-retry-provisioning': { thresholds: { retries: 0, windowHours: 48 } }, 'orphan-volume': { thresholds: { orphans: -1, windowMinutes: Number.NaN } } });
+  t.same(status(app, 'repeated-retry-provisioning').thresholds, { retries: 3, windowHours: 48 }, '0 is not a threshold: the default stays');
+  t.same(status(app, 'orphan-volume').thresholds, { orphans: 50, windowMinutes: 60 }, 'negative and NaN (stored as null) fall back');
+  // three retries over 40 hours: outside the default 24 h window, inside 48 h
+  add(app, retry('vera', BASE));
+  add(app, retry('vera', BASE + 20 * HOUR));
+  add(app, retry('vera', BASE + 40 * HOUR));
+  const [flag] = flagsOf(app, 'repeated-retry-provisioning');
+  t.ok(flag, 'raised with the 48-hour window');
+  t.match(flag!.explanation, /3 RETRY_PROVISIONING entries for "vera" within 48 hours/);
+});
+
+t.test('a disabled rule raises nothing; enabling it again makes it judge the next entry', async (t) => {
+  const app = await fresh(t);
+  app.repos.rules.saveConfig({ 'impersonation-without-ticket': { enabled: false } });
+  t.equal(status(app, 'impersonation-without-ticket').enabled, false);
+  add(app, { ts: BASE, action: 'IMPERSONATION', principal: 'admin', target: 'henry' });
+  t.same(allFlags(app), [], 'disabled: no flag');
+
+  // a disabled counting rule: 5 failures raise nothing
+  app.repos.rules.saveConfig({ 'login-brute-force': { enabled: false } });
+  t.equal(status(app, 'impersonation-without-ticket').enabled, true, 'saveConfig replaces the whole config');
+  for (let i = 0; i < 6; i++) add(app, failure('alice', BASE + i * MIN));
+  t.equal(flagsOf(app, 'login-brute-force').length, 0, 'login-brute-force disabled: no flag after 6 failures');
+
+  add(app, { ts: BASE + HOUR, action: 'IMPERSONATION', principal: 'admin', target: 'henry' });
+  t.equal(flagsOf(app, 'impersonation-without-ticket').length, 1, 'enabled again: the next impersonation is flagged');
+
+  app.repos.rules.saveConfig({});
+  add(app, failure('alice', BASE + 7 * MIN));
+  const [bf] = flagsOf(app, 'login-brute-force');
+  t.ok(bf, 're-enabled: the next failure counts the earlier ones in the window');
+  t.match(bf!.title, /^7 failed sign-ins/, 'the 6 entries appended while it was disabled still count (the window reads the log)');
+});
+
+t.test('one open flag per rule and subject: a second burst extends it; after closing, a new one opens', async (t) => {
+  const app = await fresh(t);
+  const first = [add(app, retry('vera', BASE)), add(app, retry('vera', BASE + MIN)), add(app, retry('vera', BASE + 2 * MIN))];
+  let flags = flagsOf(app, 'repeated-retry-provisioning');
+  t.equal(flags.length, 1);
+  const a = flags[0]!;
+  t.equal(a.status, 'open');
+  t.equal(a.subject, 'vera');
+  t.equal(a.entry_count, 3);
+  t.same(linked(app, a.id), first);
+  t.equal(a.first_entry_id, first[0], 'first_entry_id: the oldest linked entry');
+  t.equal(a.last_entry_id, first[2], 'last_entry_id: the entry that raised it');
+
+  // a second burst while it is open: the same flag grows
+  const second = [add(app, retry('vera', BASE + 2 * HOUR)), add(app, retry('vera', BASE + 2 * HOUR + MIN))];
+  flags = flagsOf(app, 'repeated-retry-provisioning');
+  t.equal(flags.length, 1, 'still one flag');
+  t.equal(flags[0]!.id, a.id);
+  t.equal(flags[0]!.entry_count, 5, 'entry_count grows');
+  t.same(linked(app, a.id), [...first, ...second]);
+  t.equal(flags[0]!.last_entry_id, second[1]);
+  t.match(flags[0]!.title, /retried 5 times/, 'the title is refreshed with the new count');
+
+  // another subject: its own flag
+  for (let i = 0; i < 3; i++) add(app, retry('walt', BASE + i * MIN));
+  t.same(
+    flagsOf(app, 'repeated-retry-provisioning').map((f) => f.subject),
+    ['vera', 'walt'],
+  );
+
+  // resolved: the next burst opens a new flag
+  const now = BASE + 3 * HOUR;
+  app.repos.flags.close(a.id, 'resolved', 'tester', 'connector fixed', now);
+  const closed = app.repos.flags.byId(a.id)!;
+  t.equal(closed.status, 'resolved');
+  t.equal(closed.closedBy, 'tester');
+  t.equal(closed.note, 'connector fixed');
+  t.equal(closed.closedAt, now);
+  const third = add(app, retry('vera', BASE + 4 * HOUR));
+  flags = flagsOf(app, 'repeated-retry-provisioning').filter((f) => f.subject === 'vera');
+  t.equal(flags.length, 2, 'a new flag for the same subject');
+  const b = flags[1]!;
+  t.not(b.id, a.id);
+  t.equal(b.status, 'open');
+  t.ok(linked(app, b.id).includes(third), 'the new flag links the new entry');
+  t.equal(app.repos.flags.byId(a.id)!.entryCount, 5, 'the resolved flag is untouched');
+  t.same(linked(app, a.id), [...first, ...second]);
+
+  // acknowledged also ends "open": the next entry opens yet another flag
+  app.repos.flags.close(b.id, 'acknowledged', 'tester', 'looking', now);
+  add(app, retry('vera', BASE + 5 * HOUR));
+  flags = flagsOf(app, 'repeated-retry-provisioning').filter((f) => f.subject === 'vera');
+  t.same(
+    flags.map((f) => f.status),
+    ['resolved', 'acknowledged', 'open'],
+  );
+  t.equal(app.repos.flags.openCount(), 2, 'open: walt and the newest vera flag');
+});
+
+t.test('entries without a timestamp (ts NULL) are ignored by the rules', async (t) => {
+  const app = await fresh(t);
+  for (let i = 0; i < 8; i++) add(app, failure('alice', null));
+  add(app, { ts: null, action: 'IMPERSONATION', principal: 'admin', target: 'henry' });
+  add(app, { ts: null, action: 'BULK_ADMIN_USER_RESET_PASSWORD', principal: 'admin' });
+  add(app, { ts: null, action: 'USE_RESET_PASSWORD_TOKEN', target: 'kim' });
+  add(app, { ts: null, action: 'LOGIN', outcome: 'SUCCESS', target: 'erin', sourceIp: '192.0.2.1' });
+  add(app, { ts: null, action: 'SCIM_READ', protocol: 'SCIM', http: 500 });
+  const n = (app.database.sqlite.prepare('SELECT count(*) AS n FROM audit_log WHERE ts IS NULL').get() as { n: number }).n;
+  t.equal(n, 13, 'the entries are in the log');
+  t.same(allFlags(app), [], 'but no rule looked at them');
+
+  // nor do they count in the windows of timed entries
+  for (let i = 0; i < 4; i++) add(app, failure('alice', BASE + i * MIN));
+  t.equal(flagsOf(app, 'login-brute-force').length, 0, '4 timed failures + 8 untimed: below 5');
+  add(app, failure('alice', BASE + 4 * MIN));
+  t.equal(flagsOf(app, 'login-brute-force').length, 1, 'the fifth timed failure raises it');
+  t.equal(flagsOf(app, 'login-brute-force')[0]!.entry_count, 5, 'only the timed failures are linked');
+  // no login origin was recorded for the untimed sign-in: erin's first timed sign-in is her first
+  add(app, { ts: BASE, action: 'LOGIN', outcome: 'SUCCESS', target: 'erin', sourceIp: '192.0.2.99' });
+  t.equal(flagsOf(app, 'login-new-origin').length, 0);
+});
+
+t.test('settings written by another process take effect once the 1-second cache expires', async (t) => {
+  const app = await fresh(t);
+  t.equal(status(app, 'impersonation-without-ticket').enabled, true, 'loads (and caches) the settings');
+  // as the CLI would: straight into the settings table, not through saveConfig
+  app.repos.settings.set('rules_config', JSON.stringify({ 'impersonation-without-ticket': { enabled: false } }));
+  add(app, { ts: BASE, action: 'IMPERSONATION', principal: 'admin', target: 'henry' });
+  t.equal(flagsOf(app, 'impersonation-without-ticket').length, 1, 'within the second: the cached (enabled) settings apply');
+  await new Promise((r) => setTimeout(r, 1100));
+  t.equal(status(app, 'impersonation-without-ticket').enabled, false, 'after a second: reloaded');
+  add(app, { ts: BASE + MIN, action: 'IMPERSONATION', principal: 'admin', target: 'henry' });
+  t.equal(flagsOf(app, 'impersonation-without-ticket').length, 1, 'disabled now: no new flag');
+});
