@@ -1,67 +1,16 @@
 // Red flags — the sign-in rules: login-brute-force (appended entries and the real console sign-in
 // form), login-success-after-failures, login-new-origin, login-unusual-hours and
 // impersonation-without-ticket. Each rule: a sequence that must raise it, and near misses that must not.
-import t, { type Test } from 'tap';
-import type { FastifyInstance } from 'fastify';
-import type { AuditEntry } from '../../src/audit/entry.js';
-import type { RuleContext } from '../../src/audit/rule-config.js';
-import { build, type TestContext } from '../helper.js';
+import t from 'tap';
+import { build } from '../helper.js';
 import { ADMIN, CLIENT_IP, buildConsole, createAccount } from '../console-helper.js';
+import { BASE, HOUR, MIN, adder, flagsOf, fresh, idsWhere, linked, setContext, theFlag, type Entry } from '../red-flags-helper.js';
 
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-/** Wednesday 14 January 2026, 10:00 UTC: inside the default business hours (Mon–Fri 07:00–19:00). */
-const BASE = Date.UTC(2026, 0, 14, 10, 0);
 const WED = (h: number, m = 0) => Date.UTC(2026, 0, 14, h, m);
 const SATURDAY = (h: number, m = 0) => Date.UTC(2026, 0, 17, h, m);
 
-interface FlagRow {
-  id: number;
-  rule: string;
-  subject: string;
-  severity: string;
-  title: string;
-  explanation: string;
-  action: string;
-  status: string;
-  entry_count: number;
-}
-
-async function fresh(t: TestContext): Promise<FastifyInstance> {
-  const { app } = await build(t, {}, { scim: false });
-  return app;
-}
-
-function flagsOf(app: FastifyInstance, rule: string): FlagRow[] {
-  return app.database.sqlite.prepare('SELECT * FROM red_flags WHERE rule = ? ORDER BY id').all(rule) as FlagRow[];
-}
-
-function linked(app: FastifyInstance, flagId: number): number[] {
-  return (app.database.sqlite.prepare('SELECT entry_id AS id FROM red_flag_entries WHERE flag_id = ? ORDER BY entry_id').all(flagId) as { id: number }[]).map((r) => r.id);
-}
-
-type Entry = Partial<AuditEntry> & { ts: number | null; action: string };
-
-function add(app: FastifyInstance, e: Entry): number {
-  return app.repos.audit.append({ type: 'Session', protocol: 'WEB', event: e.action, log: `${e.action} (test)`, outcome: 'SUCCESS', ...e });
-}
-
-function setContext(app: FastifyInstance, c: Partial<RuleContext>): void {
-  app.repos.rules.saveContext({ ...app.repos.rules.defaultContext(), ...c });
-}
-
-/** The one flag of a rule: open, with its severity, and exactly these linked entries (entry_count agrees). */
-function theFlag(t: Test, app: FastifyInstance, rule: string, severity: string | null, entries: number[]): FlagRow {
-  const flags = flagsOf(app, rule);
-  t.equal(flags.length, 1, `one ${rule} flag`);
-  const flag = flags[0]!;
-  t.equal(flag.status, 'open', 'status open');
-  if (severity !== null) t.equal(flag.severity, severity, `severity ${severity}`);
-  t.same(linked(app, flag.id), [...entries].sort((a, b) => a - b), 'linked entries');
-  t.equal(flag.entry_count, entries.length, 'entry_count');
-  t.ok(flag.action.length > 0, 'with the action to take');
-  return flag;
-}
+/** sign-in entries: a Session over the web */
+const add = adder({ type: 'Session', protocol: 'WEB' });
 
 const fail = (target: string, ts: number, sourceIp = '198.51.100.9'): Entry => ({ ts, action: 'LOGIN', outcome: 'FAILURE', event: 'Sign In', principal: target, target, sourceIp });
 const success = (target: string, ts: number, sourceIp: string | null = '192.0.2.10', country: string | null = null): Entry => ({
@@ -143,7 +92,7 @@ t.test('login-brute-force through the console sign-in form: the failed burst and
   const fifth = await b.signIn(ADMIN.username, 'wrong-password-5');
   t.equal(fifth.statusCode, 401);
   t.match(fifth.body, /Too many failed attempts: this account is locked for 15 minutes/, 'the fifth locks the account (LOCKOUT_THRESHOLD 5)');
-  const failures = (app.database.sqlite.prepare("SELECT id FROM audit_log WHERE action = 'LOGIN' AND outcome = 'FAILURE' ORDER BY id").all() as { id: number }[]).map((r) => r.id);
+  const failures = idsWhere(app, "action = 'LOGIN' AND outcome = 'FAILURE'");
   const lock = (app.database.sqlite.prepare("SELECT id FROM audit_log WHERE action = 'USER_ACCOUNT_LOCKED'").get() as { id: number }).id;
   t.equal(failures.length, 5);
   let flag = theFlag(t, app, 'login-brute-force', null, [...failures, lock]);

@@ -1,67 +1,8 @@
 // Red flags — the password rules: service-account-password-change, bulk-reset-outside-maintenance,
 // reset-token-without-forgot and repeated-password-changes. Each rule: a sequence that must raise
 // it, and near misses that must not.
-import t, { type Test } from 'tap';
-import type { FastifyInstance } from 'fastify';
-import type { AuditEntry } from '../../src/audit/entry.js';
-import type { RuleContext } from '../../src/audit/rule-config.js';
-import { build, type TestContext } from '../helper.js';
-
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-/** Wednesday 14 January 2026, 10:00 UTC: inside the default business hours (Mon–Fri 07:00–19:00). */
-const BASE = Date.UTC(2026, 0, 14, 10, 0);
-/** Saturday 17 January 2026, 03:00 UTC: outside business hours. */
-const SATURDAY_NIGHT = Date.UTC(2026, 0, 17, 3, 0);
-const iso = (ms: number) => new Date(ms).toISOString();
-
-interface FlagRow {
-  id: number;
-  rule: string;
-  subject: string;
-  severity: string;
-  title: string;
-  explanation: string;
-  action: string;
-  status: string;
-  entry_count: number;
-}
-
-async function fresh(t: TestContext): Promise<FastifyInstance> {
-  const { app } = await build(t, {}, { scim: false });
-  return app;
-}
-
-function flagsOf(app: FastifyInstance, rule: string): FlagRow[] {
-  return app.database.sqlite.prepare('SELECT * FROM red_flags WHERE rule = ? ORDER BY id').all(rule) as FlagRow[];
-}
-
-function linked(app: FastifyInstance, flagId: number): number[] {
-  return (app.database.sqlite.prepare('SELECT entry_id AS id FROM red_flag_entries WHERE flag_id = ? ORDER BY entry_id').all(flagId) as { id: number }[]).map((r) => r.id);
-}
-
-type Entry = Partial<AuditEntry> & { ts: number | null; action: string };
-
-function add(app: FastifyInstance, e: Entry): number {
-  return app.repos.audit.append({ type: 'User', protocol: 'API', event: e.action, log: `${e.action} (test)`, outcome: 'SUCCESS', ...e });
-}
-
-function setContext(app: FastifyInstance, c: Partial<RuleContext>): void {
-  app.repos.rules.saveContext({ ...app.repos.rules.defaultContext(), ...c });
-}
-
-/** The one flag of a rule: open, with its severity, and exactly these linked entries (entry_count agrees). */
-function theFlag(t: Test, app: FastifyInstance, rule: string, severity: string, entries: number[]): FlagRow {
-  const flags = flagsOf(app, rule);
-  t.equal(flags.length, 1, `one ${rule} flag`);
-  const flag = flags[0]!;
-  t.equal(flag.status, 'open', 'status open');
-  t.equal(flag.severity, severity, `severity ${severity}`);
-  t.same(linked(app, flag.id), [...entries].sort((a, b) => a - b), 'linked entries');
-  t.equal(flag.entry_count, entries.length, 'entry_count');
-  t.ok(flag.action.length > 0, 'with the action to take');
-  return flag;
-}
+import t from 'tap';
+import { BASE, HOUR, MIN, SATURDAY_NIGHT, add, flagsOf, fresh, iso, setContext, theFlag, type Entry } from '../red-flags-helper.js';
 
 const change = (principal: string, target: string, ts: number, outcome: 'SUCCESS' | 'FAILURE' = 'SUCCESS'): Entry => ({ ts, action: 'CHANGE_PASSWORD', event: 'Change Password', principal, target, outcome });
 

@@ -2,73 +2,17 @@
 // deprovisioning-without-termination, enable-on-leave-or-terminated, repeated-retry-provisioning,
 // sync-failing-days, orphan-volume, reconciliation-drift and link-orphan-by-system-account. Each
 // rule: a sequence that must raise it, and near misses that must not.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import type { AuditEntry } from '../../src/audit/entry.js';
-import type { RuleContext } from '../../src/audit/rule-config.js';
-import { build, type TestContext } from '../helper.js';
+import { BASE, DAY, HOUR, MIN, add, flagsOf, fresh, iso, linked, setContext, theFlag } from '../red-flags-helper.js';
 
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-/** Wednesday 14 January 2026, 10:00 UTC: inside the default business hours (Mon–Fri 07:00–19:00). */
-const BASE = Date.UTC(2026, 0, 14, 10, 0);
 /** 00:00 UTC of the n-th of January 2026 */
 const JAN = (day: number, h = 0, m = 0) => Date.UTC(2026, 0, day, h, m);
-const iso = (ms: number) => new Date(ms).toISOString();
-
-interface FlagRow {
-  id: number;
-  rule: string;
-  subject: string;
-  severity: string;
-  title: string;
-  explanation: string;
-  action: string;
-  status: string;
-  entry_count: number;
-}
-
-async function fresh(t: TestContext): Promise<FastifyInstance> {
-  const { app } = await build(t, {}, { scim: false });
-  return app;
-}
-
-function flagsOf(app: FastifyInstance, rule: string): FlagRow[] {
-  return app.database.sqlite.prepare('SELECT * FROM red_flags WHERE rule = ? ORDER BY id').all(rule) as FlagRow[];
-}
-
-function linked(app: FastifyInstance, flagId: number): number[] {
-  return (app.database.sqlite.prepare('SELECT entry_id AS id FROM red_flag_entries WHERE flag_id = ? ORDER BY entry_id').all(flagId) as { id: number }[]).map((r) => r.id);
-}
-
-type Entry = Partial<AuditEntry> & { ts: number | null; action: string };
-
-function add(app: FastifyInstance, e: Entry): number {
-  return app.repos.audit.append({ type: 'User', protocol: 'API', event: e.action, log: `${e.action} (test)`, outcome: 'SUCCESS', ...e });
-}
-
-function setContext(app: FastifyInstance, c: Partial<RuleContext>): void {
-  app.repos.rules.saveContext({ ...app.repos.rules.defaultContext(), ...c });
-}
 
 /** Runs many appends in one transaction (one fsync instead of one per entry); the rules run the same. */
 const batch = (app: FastifyInstance, fn: () => void) => app.database.sqlite.transaction(fn)();
 
 const lackingOf = (app: FastifyInstance, id: string) => app.repos.rules.statuses().find((s) => s.rule.id === id)!.lacking;
-
-/** The one flag of a rule: open, with its severity, and exactly these linked entries (entry_count agrees). */
-function theFlag(t: Test, app: FastifyInstance, rule: string, severity: string, entries: number[]): FlagRow {
-  const flags = flagsOf(app, rule);
-  t.equal(flags.length, 1, `one ${rule} flag`);
-  const flag = flags[0]!;
-  t.equal(flag.status, 'open', 'status open');
-  t.equal(flag.severity, severity, `severity ${severity}`);
-  t.same(linked(app, flag.id), [...entries].sort((a, b) => a - b), 'linked entries');
-  t.equal(flag.entry_count, entries.length, 'entry_count');
-  t.ok(flag.action.length > 0, 'with the action to take');
-  return flag;
-}
 
 // ─── unexpected-provisioning-add ─────────────────────────────────────────────────────────────────
 

@@ -2,72 +2,16 @@
 // scim-401-wall (an expired token), scim-repeated-failure (the same failing request), scim-bulk-removal
 // (DELETEs and deactivations), scim-token-expiring, and scim-5xx-spike (appended: the server cannot
 // be made to fail on demand). Also enable-on-leave-or-terminated fed by a SCIM reactivation.
-import t, { type Test } from 'tap';
-import type { FastifyInstance } from 'fastify';
-import type { AuditEntry } from '../../src/audit/entry.js';
-import type { RuleContext } from '../../src/audit/rule-config.js';
+import t from 'tap';
 import { createSettingsService } from '../../src/services/settings.js';
-import { build, PATCH_SCHEMA, USER_SCHEMA, type Built, type TestContext } from '../helper.js';
+import { build, PATCH_SCHEMA, USER_SCHEMA, type Built } from '../helper.js';
+import { BASE, DAY, MIN, adder, flagsOf, idsWhere, iso, lastEntry, setContext, theFlag } from '../red-flags-helper.js';
 
-const MIN = 60_000;
-const DAY = 24 * 60 * MIN;
-/** Wednesday 14 January 2026, 10:00 UTC */
-const BASE = Date.UTC(2026, 0, 14, 10, 0);
-const iso = (ms: number) => new Date(ms).toISOString();
 const UNKNOWN_ID = '00000000-0000-4000-8000-00000000dead';
 const ACTOR = { name: 'test', protocol: 'CLI' as const };
 
-interface FlagRow {
-  id: number;
-  rule: string;
-  subject: string;
-  severity: string;
-  title: string;
-  explanation: string;
-  action: string;
-  status: string;
-  entry_count: number;
-}
-
-function flagsOf(app: FastifyInstance, rule: string): FlagRow[] {
-  return app.database.sqlite.prepare('SELECT * FROM red_flags WHERE rule = ? ORDER BY id').all(rule) as FlagRow[];
-}
-
-function linked(app: FastifyInstance, flagId: number): number[] {
-  return (app.database.sqlite.prepare('SELECT entry_id AS id FROM red_flag_entries WHERE flag_id = ? ORDER BY entry_id').all(flagId) as { id: number }[]).map((r) => r.id);
-}
-
-function lastEntry(app: FastifyInstance): { id: number; ts: number; action: string; fingerprint: string | null; http: number | null } {
-  return app.database.sqlite.prepare('SELECT id, ts, action, fingerprint, http FROM audit_log ORDER BY id DESC LIMIT 1').get() as never;
-}
-
-type Entry = Partial<AuditEntry> & { ts: number | null; action: string | null };
-
-function add(app: FastifyInstance, e: Entry): number {
-  return app.repos.audit.append({ type: 'User', protocol: 'SCIM', event: e.action ?? 'Unknown Endpoint', log: `${e.action} (test)`, outcome: 'SUCCESS', ...e });
-}
-
-function setContext(app: FastifyInstance, c: Partial<RuleContext>): void {
-  app.repos.rules.saveContext({ ...app.repos.rules.defaultContext(), ...c });
-}
-
-/** The one flag of a rule: open, with its severity, and exactly these linked entries (entry_count agrees). */
-function theFlag(t: Test, app: FastifyInstance, rule: string, severity: string, entries: number[]): FlagRow {
-  const flags = flagsOf(app, rule);
-  t.equal(flags.length, 1, `one ${rule} flag`);
-  const flag = flags[0]!;
-  t.equal(flag.status, 'open', 'status open');
-  t.equal(flag.severity, severity, `severity ${severity}`);
-  t.same(linked(app, flag.id), [...entries].sort((a, b) => a - b), 'linked entries');
-  t.equal(flag.entry_count, entries.length, 'entry_count');
-  t.ok(flag.action.length > 0, 'with the action to take');
-  return flag;
-}
-
-/** ids of the audit entries matching a SQL condition, oldest first */
-function idsWhere(app: FastifyInstance, where: string): number[] {
-  return (app.database.sqlite.prepare(`SELECT id FROM audit_log WHERE ${where} ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
-}
+/** appended SCIM entries (an entry may have no action: an unknown endpoint) */
+const add = adder({ type: 'User', protocol: 'SCIM' });
 
 function createToken(b: Built, name: string, expiresInDays: number | null = null): string {
   return createSettingsService(b.app.database.sqlite, b.app.repos).createToken({ name, expiresInDays }, ACTOR).token;

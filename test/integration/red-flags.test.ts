@@ -6,60 +6,11 @@
 // rules see the same sequence on every run; the app starts without entries (scim: false).
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import type { AuditEntry } from '../../src/audit/entry.js';
-import type { RuleContext } from '../../src/audit/rule-config.js';
 import { RULES } from '../../src/audit/rules.js';
-import { build, type TestContext } from '../helper.js';
-
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-/** Wednesday 14 January 2026, 10:00 UTC: inside the default business hours (Mon–Fri 07:00–19:00). */
-const BASE = Date.UTC(2026, 0, 14, 10, 0);
-/** Saturday 17 January 2026, 03:00 UTC: outside business hours. */
-const SATURDAY_NIGHT = Date.UTC(2026, 0, 17, 3, 0);
-
-interface FlagRow {
-  id: number;
-  rule: string;
-  subject: string;
-  severity: string;
-  title: string;
-  explanation: string;
-  action: string;
-  status: string;
-  entry_count: number;
-  first_entry_id: number | null;
-  last_entry_id: number | null;
-  closed_at: number | null;
-  closed_by: string | null;
-  note: string | null;
-}
-
-async function fresh(t: TestContext): Promise<FastifyInstance> {
-  const { app } = await build(t, {}, { scim: false });
-  return app;
-}
-
-function flagsOf(app: FastifyInstance, rule: string): FlagRow[] {
-  return app.database.sqlite.prepare('SELECT * FROM red_flags WHERE rule = ? ORDER BY id').all(rule) as FlagRow[];
-}
+import { BASE, HOUR, MIN, SATURDAY_NIGHT, add, flagsOf, fresh, linked, setContext, type Entry, type FlagRow } from '../red-flags-helper.js';
 
 function allFlags(app: FastifyInstance): FlagRow[] {
   return app.database.sqlite.prepare('SELECT * FROM red_flags ORDER BY id').all() as FlagRow[];
-}
-
-function linked(app: FastifyInstance, flagId: number): number[] {
-  return (app.database.sqlite.prepare('SELECT entry_id AS id FROM red_flag_entries WHERE flag_id = ? ORDER BY entry_id').all(flagId) as { id: number }[]).map((r) => r.id);
-}
-
-type Entry = Partial<AuditEntry> & { ts: number | null; action: string };
-
-function add(app: FastifyInstance, e: Entry): number {
-  return app.repos.audit.append({ type: 'User', protocol: 'API', event: e.action, log: `${e.action} (test)`, outcome: 'SUCCESS', ...e });
-}
-
-function setContext(app: FastifyInstance, c: Partial<RuleContext>): void {
-  app.repos.rules.saveContext({ ...app.repos.rules.defaultContext(), ...c });
 }
 
 const failure = (target: string, ts: number | null, sourceIp = '198.51.100.9'): Entry => ({ ts, action: 'LOGIN', outcome: 'FAILURE', type: 'Session', protocol: 'WEB', event: 'Sign In', principal: target, target, sourceIp });
