@@ -43,7 +43,9 @@ export default fp(
       cookieName: SESSION_COOKIE,
       store: createSessionStore(app.database.sqlite, () => lifetimeMs),
       saveUninitialized: false,
-      rolling: true,
+      // saved only when changed (sign-in, flash, lastSeenAt every 30 s): no durable write per page view;
+      // the cookie then expires at the absolute limit set at sign-in
+      rolling: false,
       cookie: {
         path: '/',
         httpOnly: true,

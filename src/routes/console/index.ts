@@ -86,7 +86,9 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
       s.flash = { kind: 'error', text: check.reason === 'disabled' ? 'Your account is disabled' : 'Your session expired: please sign in again' };
       return;
     }
-    s.lastSeenAt = now;
+    // refreshed at most every 30 s: the idle limit is minutes, and an unchanged session is not
+    // written back, so reading the Logs costs no durable write per request
+    if (now - (s.lastSeenAt ?? 0) > 30_000) s.lastSeenAt = now;
     request.viewer = check.viewer;
   });
 
