@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import dbPlugin from './plugins/db.js';
 import servicesPlugin from './plugins/services.js';
+import apiRoutes from './routes/api/index.js';
 import consoleRoutes from './routes/console/index.js';
 import scimRoutes from './routes/scim/index.js';
 
@@ -42,6 +43,9 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     const notes: string[] = [];
     const base = `${config.publicUrl ?? `http://${config.HOST}:${config.PORT}`}/scim/v2`;
     if (!app.repos.settings.scimEnabled()) notes.push(`SCIM provisioning is disabled: run \`npx iamtrail scim enable\` (SCIM base URL: ${base})`);
+    if (config.publicUrl?.startsWith('https://') && !config.TRUST_PROXY) {
+      notes.push('PUBLIC_URL is https but TRUST_PROXY is false: behind a TLS-terminating proxy the console cannot set its Secure session cookie; set TRUST_PROXY=true');
+    }
     if (app.repos.accounts.list().length === 0) {
       notes.push('No console administrator yet: run `echo PASSWORD | npx iamtrail admin create --username NAME --password-stdin`');
     }
@@ -53,5 +57,6 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
 
   await app.register(scimRoutes, { prefix: '/scim/v2' });
   await app.register(consoleRoutes);
+  await app.register(apiRoutes, { prefix: '/api/v1' });
   return app;
 }

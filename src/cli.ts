@@ -9,6 +9,7 @@ import { TokenError } from './auth/tokens.js';
 import { createRepositories } from './plugins/db.js';
 import { createAdminService } from './services/admins.js';
 import { PasswordPolicyError } from './services/auth.js';
+import { importFile, importReport, IngestError, progressBar, type FileFormat } from './services/ingest.js';
 import { createSettingsService, SettingsError, type Actor } from './services/settings.js';
 
 const USAGE = `Usage: iamtrail <command>
@@ -22,6 +23,9 @@ const USAGE = `Usage: iamtrail <command>
                               create a console administrator (password read from stdin)
   admin set-password --username NAME --password-stdin
                               set a console account's password (unlocks it)
+  import FILE [--format json|ndjson|csv]
+                              import audit events from a JSON array, NDJSON or CSV file
+                              (exit code 1 if any event was rejected)
 
 The database is DATABASE_PATH (default ./data/iamtrail.sqlite), as for the server.`;
 
@@ -62,7 +66,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
     const repos = createRepositories(connection, config.TZ);
     const settings = createSettingsService(connection.sqlite, repos);
     const admins = createAdminService(connection.sqlite, repos);
-    const key = `${group} ${command ?? ''}`.trim();
+    const key = group === 'import' ? 'import' : `${group} ${command ?? ''}`.trim();
     switch (key) {
       case 'token create': {
         const { values } = parseArgs({
@@ -119,6 +123,18 @@ export async function run(argv: string[], env: Record<string, string | undefined
         out(done);
         return 0;
       }
+      case 'import': {
+        const { values, positionals } = parseArgs({ args: argv.slice(1), options: { format: { type: 'string' } }, allowPositionals: true, strict: true });
+        if (positionals.length !== 1) throw new UsageError('import needs one FILE');
+        const format = values.format as FileFormat | undefined;
+        if (format !== undefined && !['json', 'ndjson', 'csv'].includes(format)) throw new UsageError('--format is json, ndjson or csv');
+        const file = positionals[0]!;
+        const bar = progressBar(process.stderr);
+        const result = await importFile(connection.sqlite, repos, { path: file, format, principal: actor().name, onProgress: (p) => bar.update(p) });
+        bar.done({ bytes: result.bytes, totalBytes: result.bytes, events: result.events, elapsedMs: result.elapsedMs });
+        for (const line of importReport(file, result)) out(line);
+        return result.rejected > 0 ? 1 : 0;
+      }
       default:
         throw new UsageError(`Unknown command "${argv.join(' ')}"`);
     }
@@ -143,7 +159,7 @@ async function main(): Promise<void> {
     if (error instanceof UsageError) {
       console.error(`iamtrail: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || error instanceof TokenError || error instanceof SettingsError || error instanceof PasswordPolicyError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    } else if (error instanceof ConfigError || error instanceof TokenError || error instanceof SettingsError || error instanceof PasswordPolicyError || error instanceof IngestError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       console.error(`iamtrail: ${(error as Error).message}`);
       process.exitCode = 1;
     } else {

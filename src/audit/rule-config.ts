@@ -50,9 +50,17 @@ const lower = (list: string[]) => list.map((s) => s.trim().toLowerCase()).filter
 
 export const isIn = (list: string[], name: string | null | undefined) => !!name && lower(list).includes(name.toLowerCase());
 
+const clocks = new Map<string, Intl.DateTimeFormat>();
+
 /** Minutes since local midnight and the weekday of an instant in a time zone. */
 function localClock(ms: number, timeZone: string): { minutes: number; day: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23' }).formatToParts(new Date(ms));
+  // building a DateTimeFormat costs far more than using one: one per zone, kept
+  let clock = clocks.get(timeZone);
+  if (!clock) {
+    clock = new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23' });
+    clocks.set(timeZone, clock);
+  }
+  const parts = clock.formatToParts(new Date(ms));
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '0';
   const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(get('weekday'));
   return { minutes: Number(get('hour')) * 60 + Number(get('minute')), day };
