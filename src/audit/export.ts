@@ -44,12 +44,13 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function exportStream(audit: AuditRepository, format: ExportFormat, chunk = 1000): Readable {
+/** The log up to entry `upTo` (the newest when the export began): a fixed, reproducible end. */
+export function exportStream(audit: AuditRepository, format: ExportFormat, upTo: number, chunk = 1000): Readable {
   async function* lines() {
     if (format === 'csv') yield `${EXPORT_FIELDS.join(',')}\r\n`;
     let after = 0;
-    for (;;) {
-      const rows = audit.ascending(after, chunk);
+    while (after < upTo) {
+      const rows = audit.ascending(after, chunk).filter((r) => r.id <= upTo);
       if (rows.length === 0) return;
       after = rows[rows.length - 1]!.id;
       let text = '';

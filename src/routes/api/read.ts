@@ -103,12 +103,13 @@ export default async function readRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { format: ExportFormat } }>(
     '/logs/export.:format',
-    { ...guard, schema: { params: Type.Object({ format: Type.Union([Type.Literal('csv'), Type.Literal('ndjson')]) }) } },
+    // no HEAD twin: it would run the export (and log one) to send no data
+    { ...guard, exposeHeadRoute: false, schema: { params: Type.Object({ format: Type.Union([Type.Literal('csv'), Type.Literal('ndjson')]) }) } },
     async (request, reply) => {
       const { format } = request.params;
       const reader = request.reader!;
       // the export is itself an audit entry, written before the first byte leaves
-      await app.writeQueue.submit(() =>
+      const upTo = await app.writeQueue.submit(() =>
         repos.audit.append({
           ts: Date.now(),
           type: 'Export',
@@ -128,7 +129,8 @@ export default async function readRoutes(app: FastifyInstance): Promise<void> {
         .header('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
         .header('Content-Disposition', `attachment; filename="iamtrail-audit-${stamp}.${format}"`)
         .header('Cache-Control', 'no-store');
-      return reply.send(exportStream(repos.audit, format));
+      // the export ends with its own entry: the log as it stood when the export began
+      return reply.send(exportStream(repos.audit, format, upTo));
     },
   );
 }
