@@ -222,8 +222,9 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
     const where = params.filter !== undefined ? compileFilter(rt, parseFilter(params.filter)) : undefined;
     const orderBy = compileSort(rt, params.sortBy, params.sortOrder);
     const { start, limit, capped } = pageParams(params.startIndex, params.count);
-    const total = repo.count(where);
     const rows = limit === 0 ? [] : (repo.list({ where, orderBy, offset: start - 1, limit }) as Row[]);
+    // a first page that is not full already tells the total (Entra's userName-eq lookups)
+    const total = start === 1 && rows.length < limit ? rows.length : repo.count(where);
     const body = {
       schemas: [LIST_RESPONSE_SCHEMA],
       totalResults: total,
