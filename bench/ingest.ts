@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createAuditRepository } from '../src/db/audit-repository.js';
 import { prepareEvent } from '../src/services/ingest.js';
-import { cpuSeconds, envInt, freePort, machineBusySeconds, nowUs, quantile, runNode, startServer, summarizeCpuProfile, type ServerProcess, type TimeWindow } from './lib.js';
+import { cpuSeconds, envInt, freePort, machineBusySeconds, nowUs, quantile, runNode, startServer, summarizeCpuProfile, type ServerProcess, type TimeWindow, rng } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';
@@ -50,16 +50,6 @@ const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
 // ---- realistic events ---------------------------------------------------------------------------
 
-/** Deterministic xorshift32, so runs are comparable. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 const GIVEN = ['alex', 'sam', 'maria', 'jonas', 'aiko', 'priya', 'lena', 'omar', 'chen', 'fatima', 'noah', 'ines', 'lucas', 'mia'];
 const FAMILY = ['schmidt', 'garcia', 'nakamura', 'okafor', 'larsen', 'rossi', 'dubois', 'kowalski', 'silva', 'haddad', 'meyer', 'novak'];

@@ -318,3 +318,14 @@ export function summarizeCpuProfile(file: string, windows: TimeWindow[], root: s
   }
   return out.join('\n');
 }
+
+/** Deterministic xorshift32, so runs are comparable. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}

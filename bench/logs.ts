@@ -24,7 +24,7 @@ import Database from 'better-sqlite3';
 import type { FastifyInstance, FastifyRequest, InjectOptions } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { envInt, quantile } from './lib.js';
+import { envInt, quantile, rng } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ITERATIONS = envInt('BENCH_ITERATIONS', 1000);
@@ -82,16 +82,6 @@ interface GroupRef {
   externalId: string;
 }
 
-/** Deterministic xorshift32, so runs are comparable. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 type Row = [
   ts: number,

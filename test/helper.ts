@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Test } from 'tap';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 
@@ -59,3 +60,14 @@ export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+
+/** An /api/v1 JSON error: the status, a JSON body with this `error` code and a message that explains. */
+export function expectJsonError(t: Test, res: LightMyRequestResponse, status: number, error: string): Record<string, any> {
+  t.equal(res.statusCode, status, `status ${status}`);
+  t.match(res.headers['content-type'], /^application\/json/, 'a JSON body');
+  const body = res.json() as Record<string, any>;
+  t.equal(body.error, error, `error ${error}`);
+  t.type(body.message, 'string');
+  t.ok(String(body.message).length > 10, 'a message that explains');
+  return body;
+}

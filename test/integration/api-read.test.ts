@@ -9,7 +9,7 @@ import { EXPORT_FIELDS } from '../../src/audit/export.js';
 import { RULES } from '../../src/audit/rules.js';
 import { hashToken, generateToken } from '../../src/auth/tokens.js';
 import { createSettingsService } from '../../src/services/settings.js';
-import { auditRows, type Built } from '../helper.js';
+import { auditRows, type Built, expectJsonError } from '../helper.js';
 import { ADMIN, buildConsole, createAccount, type ConsoleBuilt } from '../console-helper.js';
 
 type Json = Record<string, any>;
@@ -38,15 +38,6 @@ async function setup(t: Test): Promise<Ctx> {
   return { ...b, read, ingest, settings, get };
 }
 
-function expectJsonError(t: Test, res: Res, status: number, error: string): Json {
-  t.equal(res.statusCode, status, `status ${status}`);
-  t.match(res.headers['content-type'], /^application\/json/, 'a JSON body');
-  const body = res.json() as Json;
-  t.equal(body.error, error, `error ${error}`);
-  t.type(body.message, 'string');
-  t.ok(String(body.message).length > 10, 'a message that explains');
-  return body;
-}
 
 /** The JSON an entry should have, built from the raw audit_log row (independent of src/audit/export.ts). */
 function expected(row: Json): Json {

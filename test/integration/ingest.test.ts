@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { catalogEntry } from '../../src/audit/catalog.js';
 import { createSettingsService } from '../../src/services/settings.js';
-import { auditRows, build, type Built } from '../helper.js';
+import { auditRows, build, type Built, expectJsonError } from '../helper.js';
 
 type Json = Record<string, any>;
 type Res = Awaited<ReturnType<Built['app']['inject']>>;
@@ -30,15 +30,6 @@ async function setup(t: Test): Promise<Ctx> {
 const ingested = (b: Built) => auditRows(b.app).filter((r) => r.protocol === 'API' && r.action !== 'EVENTS_INGESTED');
 const summaries = (b: Built) => auditRows(b.app).filter((r) => r.action === 'EVENTS_INGESTED');
 
-function expectJsonError(t: Test, res: Res, status: number, error: string): Json {
-  t.equal(res.statusCode, status, `status ${status}`);
-  t.match(res.headers['content-type'], /^application\/json/, 'a JSON body');
-  const body = res.json() as Json;
-  t.equal(body.error, error, `error ${error}`);
-  t.type(body.message, 'string');
-  t.ok(String(body.message).length > 10, 'a message that explains');
-  return body;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
