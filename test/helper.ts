@@ -71,3 +71,10 @@ export function expectJsonError(t: Test, res: LightMyRequestResponse, status: nu
   t.ok(String(body.message).length > 10, 'a message that explains');
   return body;
 }
+
+/** A query string with every value percent-encoded (filters contain spaces and quotes). */
+export function qs(params: Record<string, string | number>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+    .join('&');
+}

@@ -2,19 +2,13 @@
 // records, one entry per SCIM request, secrets redacted, a readable log text.
 import { existsSync, readFileSync } from 'node:fs';
 import t from 'tap';
-import { auditRows, build, PATCH_SCHEMA, USER_SCHEMA, type Built } from '../helper.js';
+import { auditRows, build, PATCH_SCHEMA, USER_SCHEMA, type Built, qs } from '../helper.js';
 
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const SCIM_JSON = /^application\/scim\+json/;
 const UA = 'iamtrail-audit-test/1.0 (+https://example.test)';
 
 type Json = Record<string, any>;
-
-function qs(params: Record<string, string | number>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
-    .join('&');
-}
 
 function dbFiles(b: Built): string[] {
   const path = b.config.DATABASE_PATH;

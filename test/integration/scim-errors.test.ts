@@ -3,7 +3,7 @@
 // server serving.
 import t, { type Test } from 'tap';
 import { createSettingsService } from '../../src/services/settings.js';
-import { auditRows, build, GROUP_SCHEMA, PATCH_SCHEMA, USER_SCHEMA, type Built } from '../helper.js';
+import { auditRows, build, GROUP_SCHEMA, PATCH_SCHEMA, USER_SCHEMA, type Built, qs } from '../helper.js';
 
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const SCIM_JSON = /^application\/scim\+json/;
@@ -11,12 +11,6 @@ const SCIM_JSON = /^application\/scim\+json/;
 type Json = Record<string, any>;
 type Res = Awaited<ReturnType<Built['scim']>>;
 type Opts = Parameters<Built['scim']>[0];
-
-function qs(params: Record<string, string | number>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
-    .join('&');
-}
 
 function expectScimError(t: Test, res: Res, status: number, scimType?: string): Json {
   t.equal(res.statusCode, status, `status ${status}`);

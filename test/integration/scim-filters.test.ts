@@ -7,7 +7,7 @@ import { compileFilter } from '../../src/db/scim-query.js';
 import type { AttrPath } from '../../src/scim/filter-ast.js';
 import { evaluateFilter, parseFilter } from '../../src/scim/filter.js';
 import { groupResourceType, resolveAttribute, userResourceType, type ResourceTypeDef } from '../../src/scim/schemas.js';
-import { build, ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA, type Built } from '../helper.js';
+import { build, ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA, type Built, qs } from '../helper.js';
 
 type Json = Record<string, any>;
 interface Query {
@@ -18,12 +18,6 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/scim-filter-queries
   Users: Query[];
   Groups: Query[];
 };
-
-function qs(params: Record<string, string | number>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
-    .join('&');
-}
 
 /** The seeded users, in creation order; `later*` are created after the instant {{t1}}. */
 function seedUsers(ids: Map<string, string>): Json[] {

@@ -3,7 +3,7 @@
 // Version 2.0"), and the audit entries they produce.
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
-import { auditRows, build, ENTERPRISE, GROUP_SCHEMA, PATCH_SCHEMA, USER_SCHEMA, type Built } from '../helper.js';
+import { auditRows, build, ENTERPRISE, GROUP_SCHEMA, PATCH_SCHEMA, USER_SCHEMA, type Built, qs } from '../helper.js';
 
 const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const SCIM_JSON = /^application\/scim\+json/;
@@ -11,12 +11,6 @@ const ENTRA_UA = 'Microsoft.Identity.Provisioning/1.0';
 const OKTA_UA = 'Okta SCIM Client 1.0.0';
 
 type Json = Record<string, any>;
-
-function qs(params: Record<string, string | number>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
-    .join('&');
-}
 
 /** A client that always sends the same User-Agent, like the provisioning services do. */
 function client(scim: Built['scim'], userAgent: string) {

@@ -2,7 +2,7 @@
 // ETags, uniqueness, the write-only password and paging, against the real app and database.
 import { existsSync, readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { auditRows, build, ENTERPRISE, PATCH_SCHEMA, USER_SCHEMA, type Built } from '../helper.js';
+import { auditRows, build, ENTERPRISE, PATCH_SCHEMA, USER_SCHEMA, type Built, qs } from '../helper.js';
 
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
@@ -13,13 +13,6 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 type Json = Record<string, any>;
 type Res = Awaited<ReturnType<Built['scim']>>;
-
-/** A query string with every value percent-encoded (filters contain spaces and quotes). */
-function qs(params: Record<string, string | number>): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
-    .join('&');
-}
 
 function expectScimError(t: Test, res: Res, status: number, scimType?: string): Json {
   t.equal(res.statusCode, status, `status ${status}`);
