@@ -50,20 +50,32 @@ const lower = (list: string[]) => list.map((s) => s.trim().toLowerCase()).filter
 
 export const isIn = (list: string[], name: string | null | undefined) => !!name && lower(list).includes(name.toLowerCase());
 
-const clocks = new Map<string, Intl.DateTimeFormat>();
+const clocks = new Map<string, { format: Intl.DateTimeFormat; quarter: number; minutes: number; day: number }>();
+const QUARTER = 15 * 60_000;
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /** Minutes since local midnight and the weekday of an instant in a time zone. */
 function localClock(ms: number, timeZone: string): { minutes: number; day: number } {
-  // building a DateTimeFormat costs far more than using one: one per zone, kept
+  // Intl formatting costs microseconds and the rules ask for every sign-in: the local time is
+  // computed once per quarter hour of UTC (offsets and their changes fall on quarter hours) and
+  // the minutes within the quarter are added.
   let clock = clocks.get(timeZone);
   if (!clock) {
-    clock = new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23' });
+    const format = new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23' });
+    clock = { format, quarter: Number.NaN, minutes: 0, day: 0 };
     clocks.set(timeZone, clock);
   }
-  const parts = clock.formatToParts(new Date(ms));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '0';
-  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(get('weekday'));
-  return { minutes: Number(get('hour')) * 60 + Number(get('minute')), day };
+  const quarter = Math.floor(ms / QUARTER);
+  if (quarter !== clock.quarter) {
+    const parts = clock.format.formatToParts(new Date(quarter * QUARTER));
+    const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '0';
+    clock.quarter = quarter;
+    clock.minutes = Number(get('hour')) * 60 + Number(get('minute'));
+    clock.day = WEEKDAYS.indexOf(get('weekday'));
+  }
+  const minutes = clock.minutes + Math.floor((ms - quarter * QUARTER) / 60_000);
+  // a quarter that starts at 23:50 local ends after midnight
+  return minutes >= 1440 ? { minutes: minutes - 1440, day: (clock.day + 1) % 7 } : { minutes, day: clock.day };
 }
 
 const toMinutes = (hhmm: string) => {

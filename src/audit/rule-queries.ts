@@ -1,35 +1,66 @@
 // The indexed window queries the red-flag rules ask of the audit log. Each one is bounded by an
 // index range (subject, action, time), so its cost does not grow with the size of the log.
+import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../db/connection.js';
 
+/** window counts stop here; a title then says "1000+" */
+export const COUNT_CAP = 1000;
+const DAY = 86_400_000;
+
 export function createRuleQueries(sqlite: Sqlite) {
-  // subject is lower(target, else principal): "Operator" and "operator" are one account
-  const bySubject = sqlite.prepare(
-    `SELECT count(*) AS n FROM audit_log WHERE subject = lower(?) AND action = ? AND ts >= ? AND ts <= ? AND (? IS NULL OR outcome = ?)`,
+  // subject is lower(target, else principal): "Operator" and "operator" are one account.
+  // The action and outcome are written into the SQL, never bound: a statement that binds a value
+  // compared against a partial index's literal (audit_log_orphan_ts: action = '…') is re-prepared by
+  // SQLite on every run, which cost more than the query itself. One statement per pair, kept.
+  const subjectStatements = new Map<string, { count: Statement; ids: Statement }>();
+  function forSubject(action: string, outcome: string | null) {
+    const key = `${action}|${outcome ?? ''}`;
+    let st = subjectStatements.get(key);
+    if (!st) {
+      if (!/^[A-Z_]+$/.test(action) || (outcome !== null && !/^[A-Z_]+$/.test(outcome))) throw new Error(`not an action code: ${key}`);
+      const where = `subject = lower(?) AND action = '${action}' AND ts >= ? AND ts <= ?${outcome === null ? '' : ` AND outcome = '${outcome}'`}`;
+      st = {
+        count: sqlite.prepare(`SELECT count(*) AS n FROM audit_log WHERE ${where}`),
+        ids: sqlite.prepare(`SELECT id FROM audit_log WHERE ${where} ORDER BY ts DESC LIMIT ?`),
+      };
+      subjectStatements.set(key, st);
+    }
+    return st;
+  }
+  // Window counts stop at COUNT_CAP rows: a rule needs to know that a threshold is crossed, and a
+  // flood (a wall of 401s, thousands of orphans) must not make each new entry re-count the flood.
+  const scimAuth = sqlite.prepare(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE action = 'SCIM_AUTH' AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
   );
-  const idsBySubject = sqlite.prepare(
-    `SELECT id FROM audit_log WHERE subject = lower(?) AND action = ? AND ts >= ? AND ts <= ? AND (? IS NULL OR outcome = ?) ORDER BY ts DESC LIMIT ?`,
-  );
-  // per target system (IS: a missing system is its own group)
-  const byAction = sqlite.prepare(
-    `SELECT count(*) AS n FROM audit_log WHERE action = ? AND ts >= ? AND ts <= ? AND (? IS NULL OR outcome = ?) AND target_system IS ?`,
-  );
-  const idsByAction = sqlite.prepare(`SELECT id FROM audit_log WHERE action = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?`);
-  const distinctSubjects = sqlite.prepare(
-    `SELECT count(DISTINCT subject) AS n FROM audit_log WHERE action = ? AND ts >= ? AND ts <= ? AND target_system IS ?`,
-  );
-  const failureDays = sqlite.prepare(
-    `SELECT DISTINCT CAST(ts / 86400000 AS INTEGER) AS day FROM audit_log
-     WHERE action = ? AND outcome = 'FAILURE' AND ts >= ? AND ts <= ? AND target_system IS ? ORDER BY day DESC`,
-  );
-  const byFingerprint = sqlite.prepare(`SELECT count(*) AS n FROM audit_log WHERE fingerprint = ? AND ts >= ? AND ts <= ?`);
-  const serverErrors = sqlite.prepare(`SELECT count(*) AS n FROM audit_log WHERE http >= 500 AND ts >= ? AND ts <= ? AND protocol = 'SCIM'`);
+  const scimAuthIds = sqlite.prepare(`SELECT id FROM audit_log WHERE action = 'SCIM_AUTH' AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?`);
+  // the causes among the latest 401s of the window
   const authCauses = sqlite.prepare(
-    `SELECT fingerprint, count(*) AS n FROM audit_log WHERE action = 'SCIM_AUTH' AND ts >= ? AND ts <= ? GROUP BY fingerprint ORDER BY n DESC LIMIT 5`,
+    `SELECT fingerprint, count(*) AS n FROM (SELECT fingerprint FROM audit_log WHERE action = 'SCIM_AUTH' AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ${COUNT_CAP})
+     GROUP BY fingerprint ORDER BY n DESC LIMIT 5`,
   );
+  // the synchronization rules each have a small partial index of their own entries (migration 0008);
+  // the literal action in each query is what lets SQLite use it. IS: a missing system is its own group.
+  const orphans = sqlite.prepare(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE action = 'SYNCHRONIZATION_ORPHAN' AND target_system IS ? AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
+  );
+  const reconUsers = sqlite.prepare(
+    `SELECT count(*) AS n FROM (SELECT DISTINCT subject FROM audit_log
+       WHERE action = 'RECONCILIATION_RECORD_FALSE' AND target_system IS ? AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
+  );
+  const syncFailure = sqlite.prepare(
+    `SELECT 1 FROM audit_log WHERE action = 'SYNCHRONIZATION' AND outcome = 'FAILURE' AND target_system IS ? AND ts >= ? AND ts <= ? LIMIT 1`,
+  );
+  const byFingerprint = sqlite.prepare(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE fingerprint = ? AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
+  );
+  const serverErrors = sqlite.prepare(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE http >= 500 AND ts >= ? AND ts <= ? AND protocol = 'SCIM' LIMIT ${COUNT_CAP})`,
+  );
+  // the partial principal index holds the entries whose actor is not their subject (migration 0008):
+  // its condition is repeated here so that SQLite uses it
   const scimRemovals = sqlite.prepare(
-    `SELECT id FROM audit_log WHERE principal = ? AND action IN ('PROVISIONING_DELETE', 'PROVISIONING_DISABLE') AND ts >= ? AND ts <= ?
-       AND protocol = 'SCIM' AND outcome = 'SUCCESS' ORDER BY ts DESC`,
+    `SELECT id FROM audit_log WHERE principal = ? AND lower(principal) <> subject AND action IN ('PROVISIONING_DELETE', 'PROVISIONING_DISABLE')
+       AND ts >= ? AND ts <= ? AND protocol = 'SCIM' AND outcome = 'SUCCESS' ORDER BY ts DESC LIMIT ${COUNT_CAP}`,
   );
   const origin = sqlite.prepare('SELECT 1 FROM login_origins WHERE subject = ? AND kind = ? AND value = ?');
   const anyOrigin = sqlite.prepare('SELECT 1 FROM login_origins WHERE subject = ? AND kind = ? LIMIT 1');
@@ -40,21 +71,28 @@ export function createRuleQueries(sqlite: Sqlite) {
 
   return {
     countForSubject: (subject: string, action: string, since: number, until: number, outcome: string | null = null) =>
-      n(bySubject.get(subject, action, since, until, outcome, outcome)),
+      n(forSubject(action, outcome).count.get(subject, since, until)),
     idsForSubject: (subject: string, action: string, since: number, until: number, outcome: string | null = null, limit = 50) =>
-      (idsBySubject.all(subject, action, since, until, outcome, outcome, limit) as { id: number }[]).map((r) => r.id),
-    /** entries of one action in a window, for one target system (null: entries that name none) */
-    countForAction: (action: string, since: number, until: number, system: string | null, outcome: string | null = null) =>
-      n(byAction.get(action, since, until, outcome, outcome, system)),
-    idsForAction: (action: string, since: number, until: number, limit = 50) => (idsByAction.all(action, since, until, limit) as { id: number }[]).map((r) => r.id),
-    distinctSubjects: (action: string, since: number, until: number, system: string | null) => n(distinctSubjects.get(action, since, until, system)),
-    /** UTC day numbers with at least one failure of the action on one system, newest first */
-    failureDays: (action: string, since: number, until: number, system: string | null) =>
-      (failureDays.all(action, since, until, system) as { day: number }[]).map((r) => r.day),
+      (forSubject(action, outcome).ids.all(subject, since, until, limit) as { id: number }[]).map((r) => r.id),
+    /** SCIM 401 entries in a window (at most COUNT_CAP) */
+    countScimAuthFailures: (since: number, until: number) => n(scimAuth.get(since, until)),
+    scimAuthFailureIds: (since: number, until: number, limit = 50) => (scimAuthIds.all(since, until, limit) as { id: number }[]).map((r) => r.id),
+    authFailureCauses: (since: number, until: number) => authCauses.all(since, until) as { fingerprint: string | null; n: number }[],
+    /** SYNCHRONIZATION_ORPHAN entries of one source system (null: entries that name none) in a window */
+    countOrphans: (since: number, until: number, system: string | null) => n(orphans.get(system, since, until)),
+    /** distinct users with RECONCILIATION_RECORD_FALSE on one system in a window */
+    countReconciliationUsers: (since: number, until: number, system: string | null) => n(reconUsers.get(system, since, until)),
+    /** consecutive UTC days, counting back from the day of `at`, with a SYNCHRONIZATION FAILURE on the system (at most maxDays) */
+    syncFailureDays(at: number, system: string | null, maxDays: number): number {
+      let run = 0;
+      for (let day = Math.floor(at / DAY); run < maxDays; day--, run++) {
+        if (!syncFailure.get(system, day * DAY, Math.min((day + 1) * DAY - 1, at))) break;
+      }
+      return run;
+    },
     countFingerprint: (fingerprint: string, since: number, until: number) => n(byFingerprint.get(fingerprint, since, until)),
     countServerErrors: (since: number, until: number) => n(serverErrors.get(since, until)),
-    authFailureCauses: (since: number, until: number) => authCauses.all(since, until) as { fingerprint: string | null; n: number }[],
-    /** ids of the users and groups one token deleted or deactivated over SCIM in a window */
+    /** ids of the users and groups one token deleted or deactivated over SCIM in a window, newest first (at most COUNT_CAP) */
     scimRemovals: (principal: string, since: number, until: number) => (scimRemovals.all(principal, since, until) as { id: number }[]).map((r) => r.id),
     /** records where a user signed in from; true when the value is new and the user had earlier origins */
     isNewOrigin(subject: string, kind: 'ip' | 'country', value: string, at: number): boolean {

@@ -4,7 +4,7 @@
 import type { StoredAuditEntry } from './entry.js';
 import type { Severity } from '../db/flag-repository.js';
 import { inMaintenanceWindow, isIn, withinBusinessHours, type RuleContext } from './rule-config.js';
-import type { RuleQueries } from './rule-queries.js';
+import { COUNT_CAP, type RuleQueries } from './rule-queries.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -55,6 +55,8 @@ const who = (e: StoredAuditEntry) => e.target ?? e.principal ?? 'unknown';
 const minutes = (n: number) => `${n} minute${n === 1 ? '' : 's'}`;
 const hours = (n: number) => `${n} hour${n === 1 ? '' : 's'}`;
 const at = (ms: number) => new Date(ms).toISOString();
+/** a window count; the queries stop counting at COUNT_CAP */
+const atLeast = (n: number) => (n >= COUNT_CAP ? `${COUNT_CAP}+` : String(n));
 
 export const RULES: Rule[] = [
   {
@@ -370,10 +372,8 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.outcome !== 'FAILURE') return null;
-      const days = q.failureDays('SYNCHRONIZATION', entry.ts - (t.days! + 1) * DAY, entry.ts, entry.targetSystem);
-      let run = 0;
-      const today = Math.floor(entry.ts / DAY);
-      for (let d = today; days.includes(d); d--) run++;
+      // one index seek per day; a month is as far back as the title counts
+      const run = q.syncFailureDays(entry.ts, entry.targetSystem, Math.max(t.days!, 31));
       if (run < t.days!) return null;
       return {
         subject: entry.targetSystem ?? 'synchronization',
@@ -393,12 +393,12 @@ export const RULES: Rule[] = [
     thresholds: { orphans: { default: 50, label: 'orphans' }, windowMinutes: { default: 60, label: 'window (minutes)' } },
     needs: [],
     evaluate({ entry, q, t }) {
-      const count = q.countForAction('SYNCHRONIZATION_ORPHAN', entry.ts - t.windowMinutes! * MIN, entry.ts, entry.targetSystem);
+      const count = q.countOrphans(entry.ts - t.windowMinutes! * MIN, entry.ts, entry.targetSystem);
       if (count < t.orphans!) return null;
       return {
         subject: entry.targetSystem ?? 'synchronization',
-        title: `${count} orphan records in ${minutes(t.windowMinutes!)}`,
-        explanation: `${count} SYNCHRONIZATION_ORPHAN entries within ${minutes(t.windowMinutes!)}${entry.targetSystem ? ` (source ${entry.targetSystem})` : ''}.`,
+        title: `${atLeast(count)} orphan records in ${minutes(t.windowMinutes!)}`,
+        explanation: `${atLeast(count)} SYNCHRONIZATION_ORPHAN entries within ${minutes(t.windowMinutes!)}${entry.targetSystem ? ` (source ${entry.targetSystem})` : ''}.`,
       };
     },
   },
@@ -413,12 +413,12 @@ export const RULES: Rule[] = [
     thresholds: { users: { default: 20, label: 'users' }, windowHours: { default: 24, label: 'window (hours)' } },
     needs: [],
     evaluate({ entry, q, t }) {
-      const users = q.distinctSubjects('RECONCILIATION_RECORD_FALSE', entry.ts - t.windowHours! * HOUR, entry.ts, entry.targetSystem);
+      const users = q.countReconciliationUsers(entry.ts - t.windowHours! * HOUR, entry.ts, entry.targetSystem);
       if (users < t.users!) return null;
       return {
         subject: entry.targetSystem ?? 'reconciliation',
-        title: `Reconciliation mismatches for ${users} users`,
-        explanation: `RECONCILIATION_RECORD_FALSE for ${users} distinct users within ${hours(t.windowHours!)}${entry.targetSystem ? ` on ${entry.targetSystem}` : ''}.`,
+        title: `Reconciliation mismatches for ${atLeast(users)} users`,
+        explanation: `RECONCILIATION_RECORD_FALSE for ${atLeast(users)} distinct users within ${hours(t.windowHours!)}${entry.targetSystem ? ` on ${entry.targetSystem}` : ''}.`,
       };
     },
   },
@@ -454,14 +454,14 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q, t }) {
       const since = entry.ts - t.windowMinutes! * MIN;
-      const count = q.countForAction('SCIM_AUTH', since, entry.ts, null);
+      const count = q.countScimAuthFailures(since, entry.ts);
       if (count < t.failures!) return null;
       const causes = q.authFailureCauses(since, entry.ts).map((c) => `${describeAuthCause(c.fingerprint)} (${c.n})`);
       return {
         subject: 'scim-auth',
-        title: `${count} SCIM requests refused with 401 in ${minutes(t.windowMinutes!)}`,
-        explanation: `${count} SCIM 401 responses within ${minutes(t.windowMinutes!)}. Cause: ${causes.join('; ')}.`,
-        related: q.idsForAction('SCIM_AUTH', since, entry.ts, 50),
+        title: `${atLeast(count)} SCIM requests refused with 401 in ${minutes(t.windowMinutes!)}`,
+        explanation: `${atLeast(count)} SCIM 401 responses within ${minutes(t.windowMinutes!)}. Cause: ${causes.join('; ')}.`,
+        related: q.scimAuthFailureIds(since, entry.ts, 50),
       };
     },
   },
@@ -481,8 +481,8 @@ export const RULES: Rule[] = [
       if (count < t.errors!) return null;
       return {
         subject: 'scim-5xx',
-        title: `${count} SCIM server errors in ${minutes(t.windowMinutes!)}`,
-        explanation: `${count} SCIM responses with status 500 or above within ${minutes(t.windowMinutes!)}, the last at ${at(entry.ts)}: ${firstLine(entry.log)}`,
+        title: `${atLeast(count)} SCIM server errors in ${minutes(t.windowMinutes!)}`,
+        explanation: `${atLeast(count)} SCIM responses with status 500 or above within ${minutes(t.windowMinutes!)}, the last at ${at(entry.ts)}: ${firstLine(entry.log)}`,
       };
     },
   },
@@ -503,8 +503,8 @@ export const RULES: Rule[] = [
       if (count < t.removals!) return null;
       return {
         subject: `scim-removal|${entry.principal}`,
-        title: `${count} deletions or deactivations over SCIM in ${minutes(t.windowMinutes!)}`,
-        explanation: `${count} PROVISIONING_DELETE / PROVISIONING_DISABLE entries over SCIM within ${minutes(t.windowMinutes!)}, by token "${entry.principal}".`,
+        title: `${atLeast(count)} deletions or deactivations over SCIM in ${minutes(t.windowMinutes!)}`,
+        explanation: `${atLeast(count)} PROVISIONING_DELETE / PROVISIONING_DISABLE entries over SCIM within ${minutes(t.windowMinutes!)}, by token "${entry.principal}".`,
         related: removals.slice(0, 200),
       };
     },
@@ -525,8 +525,8 @@ export const RULES: Rule[] = [
       if (count < t.failures!) return null;
       return {
         subject: entry.fingerprint,
-        title: `${entry.event} failed ${count} times with ${entry.http}`,
-        explanation: `${count} identical failing SCIM requests (${entry.fingerprint.replace(/^scim:/, '')}) within ${minutes(t.windowMinutes!)}: ${firstLine(entry.log)}`,
+        title: `${entry.event} failed ${atLeast(count)} times with ${entry.http}`,
+        explanation: `${atLeast(count)} identical failing SCIM requests (${entry.fingerprint.replace(/^scim:/, '')}) within ${minutes(t.windowMinutes!)}: ${firstLine(entry.log)}`,
       };
     },
   },

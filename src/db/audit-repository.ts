@@ -32,8 +32,9 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
      VALUES (@ts, @type, @protocol, @event, @http, @log, @action, @outcome, @principal, @target, @resourceId, @sourceIp, @userAgent,
        @eventId, @country, @ticket, @targetSystem, @fingerprint, @subject)`,
   );
-  // the no-replace trigger refuses a duplicate event id outright, so look first (one writer: no race)
-  const hasEventId = sqlite.prepare('SELECT 1 FROM audit_log WHERE event_id = ?');
+  // a duplicate sender event id: the no-replace trigger of migration 0005 refuses the INSERT (the
+  // statement only; the transaction goes on), which is cheaper than looking first for every event
+  const DUPLICATE = 'audit_log is append-only: an existing entry cannot be replaced';
   const listeners: AppendListener[] = [];
   const firstPage = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?`);
   const nextPage = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?`);
@@ -41,11 +42,14 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   const one = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id = ?`);
   const latestAny = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT 1`);
   const latestByProtocol = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE protocol = ? ORDER BY id DESC LIMIT 1`);
-  // each OR branch has its own index (target…, resource_id, principal…): SQLite unions the lookups
+  // each OR branch has its own index (subject…, resource_id, principal…): SQLite unions the lookups.
+  // The principal index is partial (actor ≠ subject, migration 0008), so its branch repeats that
+  // condition; the entries it leaves out are the ones whose subject is the principal: the last branch.
   const related = sqlite.prepare(
     `SELECT ${COLUMNS} FROM audit_log
      WHERE id <> @id AND ts BETWEEN @from AND @to
-       AND (subject = @subject OR resource_id = @resourceId OR principal = @principal OR subject = lower(@principal))
+       AND (subject = @subject OR resource_id = @resourceId OR (principal = @principal AND lower(principal) <> subject)
+            OR subject = lower(@principal))
      ORDER BY ts DESC, id DESC LIMIT @limit`,
   );
 
@@ -88,8 +92,13 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
     },
     appendIfNew(entry) {
       const values = row(entry);
-      if (values.eventId !== null && hasEventId.get(values.eventId)) return null;
-      const id = Number(insert.run(values).lastInsertRowid);
+      let id: number;
+      try {
+        id = Number(insert.run(values).lastInsertRowid);
+      } catch (error) {
+        if (values.eventId !== null && (error as Error).message === DUPLICATE) return null;
+        throw error;
+      }
       notify(id, values);
       return id;
     },

@@ -1,0 +1,61 @@
+// Business hours are judged on local time computed once per quarter hour (rule-config.ts): the
+// result must equal a direct Intl computation for every instant, across DST changes and odd offsets.
+import t from 'tap';
+import { withinBusinessHours, type BusinessHours } from '../../src/audit/rule-config.js';
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+function direct(ms: number, hours: BusinessHours): boolean {
+  let format = formats.get(hours.timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: hours.timeZone, hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23' });
+    formats.set(hours.timeZone, format);
+  }
+  const parts = format.formatToParts(new Date(ms));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '0';
+  const minutes = Number(get('hour')) * 60 + Number(get('minute'));
+  const day = WEEKDAYS.indexOf(get('weekday'));
+  const [sh, sm] = hours.start.split(':').map(Number);
+  const [eh, em] = hours.end.split(':').map(Number);
+  const start = sh! * 60 + sm!;
+  const end = eh! * 60 + em!;
+  if (start < end) return hours.days.includes(day) && minutes >= start && minutes < end;
+  if (minutes >= start) return hours.days.includes(day);
+  return minutes < end && hours.days.includes((day + 6) % 7);
+}
+
+// zones with DST, half- and quarter-hour offsets, a 30-minute DST shift, and the date line
+const ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kathmandu', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Apia'];
+const SHIFTS: [string, string, number[]?][] = [
+  ['07:00', '19:00'],
+  ['22:00', '06:00'],
+  ['00:00', '23:59'],
+  ['08:45', '17:15'],
+  // starts right at the hours that DST changes skip or repeat
+  ['02:20', '12:00', [0, 1, 2, 3, 4, 5, 6]],
+  ['03:10', '01:50', [0, 1, 2, 3, 4, 5, 6]],
+];
+
+t.test('quarter-hour cached local time agrees with Intl at every minute around DST changes', async (t) => {
+  let checked = 0;
+  let mismatches = 0;
+  for (const timeZone of ZONES) {
+    for (const [start, end, days = [1, 2, 3, 4, 5]] of SHIFTS) {
+      const hours: BusinessHours = { start, end, days, timeZone };
+      // every 97 minutes through 2026, then every minute of the days around the DST changes
+      const from = Date.UTC(2026, 0, 1);
+      const instants: number[] = [];
+      for (let ms = from; ms < Date.UTC(2027, 0, 1); ms += 97 * 60_000 + 13_000) instants.push(ms);
+      for (const day of [Date.UTC(2026, 2, 29), Date.UTC(2026, 9, 25), Date.UTC(2026, 3, 5), Date.UTC(2026, 2, 8), Date.UTC(2026, 8, 27), Date.UTC(2026, 10, 1), Date.UTC(2026, 9, 4)]) {
+        for (let ms = day - 12 * 3_600_000; ms < day + 12 * 3_600_000; ms += 60_000) instants.push(ms);
+      }
+      for (const ms of instants) {
+        checked++;
+        if (withinBusinessHours(ms, hours) !== direct(ms, hours)) mismatches++;
+      }
+    }
+  }
+  t.ok(checked > 300_000, `${checked} instants checked`);
+  t.equal(mismatches, 0, 'no instant judged differently');
+});
