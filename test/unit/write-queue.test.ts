@@ -1,0 +1,111 @@
+// The group-commit queue on a real SQLite file: answers only after the group's COMMIT and the WAL
+// sync, isolates a failing job in its savepoint, leaves the connection at synchronous=FULL for
+// everyone else, and the checkpointer thread copies the WAL back while the queue keeps writing.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import Database from 'better-sqlite3';
+import { openDatabase } from '../../src/db/connection.js';
+import { createWriteQueue } from '../../src/db/write-queue.js';
+import { startCheckpointer } from '../../src/db/checkpointer.js';
+import { tempDir } from '../helper.js';
+
+function setup(t: Parameters<typeof tempDir>[0]) {
+  const path = join(tempDir(t), 'queue.sqlite');
+  const connection = openDatabase(path);
+  connection.sqlite.exec('CREATE TABLE scratch (id INTEGER PRIMARY KEY, value TEXT NOT NULL)');
+  t.teardown(() => connection.close());
+  return { path, sqlite: connection.sqlite };
+}
+
+t.test('jobs of one turn share a commit; each is answered after it, a failing one alone is undone', async (t) => {
+  const { path, sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite);
+  t.teardown(() => queue.close());
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  const results = await Promise.allSettled(
+    Array.from({ length: 300 }, (_, i) =>
+      queue.submit(() => {
+        insert.run(`v${i}`);
+        if (i === 7) throw new Error('job 7 fails');
+        return i;
+      }),
+    ),
+  );
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 299, '299 jobs answered with their value');
+  t.match((results[7] as PromiseRejectedResult).reason, { message: 'job 7 fails' }, 'the failing job is rejected with its error');
+  // read through a second connection: what was answered is committed
+  const other = new Database(path, { readonly: true });
+  t.teardown(() => other.close());
+  t.equal((other.prepare('SELECT count(*) AS n FROM scratch').get() as { n: number }).n, 299, 'the failing job alone left nothing');
+  t.equal(other.prepare("SELECT 1 FROM scratch WHERE value = 'v7'").get(), undefined, 'job 7 rolled back to its savepoint');
+  t.equal(sqlite.pragma('synchronous', { simple: true }), 2, 'the connection is back at synchronous=FULL for other writers');
+});
+
+t.test('a job that fails can record its failure in the same transaction', async (t) => {
+  const { sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite);
+  t.teardown(() => queue.close());
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  await t.rejects(
+    queue.submit(
+      () => {
+        insert.run('change');
+        throw new Error('refused');
+      },
+      () => insert.run('failure recorded'),
+    ),
+    { message: 'refused' },
+  );
+  t.same(sqlite.prepare('SELECT value FROM scratch').all(), [{ value: 'failure recorded' }]);
+});
+
+t.test('flush at shutdown commits and syncs what is queued; close is safe with a sync in flight', async (t) => {
+  const { path, sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite);
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  const first = queue.submit(() => insert.run('a'));
+  await new Promise((resolve) => setImmediate(resolve));
+  // the first group's sync may still run; the second is queued and not yet committed
+  const second = queue.submit(() => insert.run('b'));
+  queue.close();
+  await Promise.all([first, second]);
+  const other = new Database(path, { readonly: true });
+  t.teardown(() => other.close());
+  t.equal((other.prepare('SELECT count(*) AS n FROM scratch').get() as { n: number }).n, 2);
+});
+
+t.test('an in-memory database commits with synchronous=FULL and no WAL file', async (t) => {
+  const connection = openDatabase(':memory:');
+  t.teardown(() => connection.close());
+  connection.sqlite.exec('CREATE TABLE scratch (id INTEGER PRIMARY KEY, value TEXT NOT NULL)');
+  const queue = createWriteQueue(connection.sqlite);
+  const insert = connection.sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  t.equal(await queue.submit(() => insert.run('x').changes), 1);
+  queue.close();
+});
+
+t.test('the checkpointer thread copies the WAL into the database while the queue writes', async (t) => {
+  const { path, sqlite } = setup(t);
+  sqlite.pragma('wal_autocheckpoint = 0'); // only the checkpointer copies, for this test
+  const sizes: number[] = [];
+  const queue = createWriteQueue(sqlite, { onWalSize: (bytes) => sizes.push(bytes) });
+  const checkpointer = startCheckpointer(path, 20);
+  t.teardown(() => queue.close());
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  const payload = 'x'.repeat(2000);
+  for (let round = 0; round < 80; round++) {
+    await Promise.all(Array.from({ length: 20 }, () => queue.submit(() => insert.run(payload))));
+  }
+  t.ok(sizes.length > 0 && sizes[0]! > 0, 'the queue reports the WAL size now and then');
+  // nothing else checkpoints (auto-checkpoint off): only the thread can have grown the database
+  // file from its empty table to the 1,600 rows of 2 kB that the WAL holds
+  let size = 0;
+  for (let i = 0; i < 100 && size < 3_000_000; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    size = statSync(path).size;
+  }
+  await checkpointer.stop();
+  t.ok(size >= 3_000_000, `the database file grew to ${size} bytes`);
+  t.equal((sqlite.prepare('SELECT count(*) AS n FROM scratch').get() as { n: number }).n, 1600);
+});
