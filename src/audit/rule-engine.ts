@@ -35,7 +35,24 @@ export function createRuleEngine(deps: {
   for (const rule of RULES) for (const code of rule.on) byAction.set(code, [...(byAction.get(code) ?? []), rule]);
   const everyEntry = byAction.get('*') ?? [];
 
-  let cached: { config: RulesConfig; context: RuleContext; at: number } | undefined;
+  /** per action code: the rules that listen to it, with their current status (computed per load) */
+  type Active = { rule: Rule; thresholds: Record<string, number> };
+  let cached: { config: RulesConfig; context: RuleContext; at: number; active: Map<string, Active[]> } | undefined;
+
+  function activeRules(config: RulesConfig, context: RuleContext): Map<string, Active[]> {
+    const usable = (rule: Rule): Active | null => {
+      const s = status(rule, config, context);
+      return s.enabled && !s.lacking ? { rule, thresholds: s.thresholds } : null;
+    };
+    const all = new Map<string, Active[]>();
+    const every = everyEntry.map(usable).filter((a): a is Active => a !== null);
+    all.set('*', every);
+    for (const [code, rules] of byAction) {
+      if (code === '*') continue;
+      all.set(code, [...rules.map(usable).filter((a): a is Active => a !== null), ...every]);
+    }
+    return all;
+  }
 
   function load() {
     const now = Date.now();
@@ -48,7 +65,9 @@ export function createRuleEngine(deps: {
           return undefined;
         }
       };
-      cached = { config: (parse(CONFIG_KEY) as RulesConfig | undefined) ?? {}, context: parseContext(parse(CONTEXT_KEY), timeZone), at: now };
+      const config = (parse(CONFIG_KEY) as RulesConfig | undefined) ?? {};
+      const context = parseContext(parse(CONTEXT_KEY), timeZone);
+      cached = { config, context, at: now, active: activeRules(config, context) };
     }
     return cached;
   }
@@ -67,15 +86,12 @@ export function createRuleEngine(deps: {
     /** Runs the rules that listen to this entry's action; returns the ids of the flags raised or extended. */
     evaluate(entry: StoredAuditEntry): number[] {
       if (entry.ts === null) return [];
-      const rules = [...(entry.action ? (byAction.get(entry.action) ?? []) : []), ...everyEntry];
-      if (rules.length === 0) return [];
-      const { config, context } = load();
+      const { context, active } = load();
+      const rules = (entry.action ? active.get(entry.action) : undefined) ?? active.get('*')!;
       const raised: number[] = [];
-      for (const rule of rules) {
-        const s = status(rule, config, context);
-        if (!s.enabled || s.lacking) continue;
+      for (const { rule, thresholds } of rules) {
         try {
-          const finding = rule.evaluate({ entry: entry as StoredAuditEntry & { ts: number }, q, t: s.thresholds, context });
+          const finding = rule.evaluate({ entry: entry as StoredAuditEntry & { ts: number }, q, t: thresholds, context });
           if (!finding) continue;
           raised.push(
             flags.raise({
