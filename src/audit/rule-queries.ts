@@ -68,6 +68,8 @@ export function createRuleQueries(sqlite: Sqlite) {
   const tokenByName = sqlite.prepare('SELECT expires_at AS expiresAt, revoked_at AS revokedAt, scope FROM api_tokens WHERE lower(name) = lower(?)');
 
   const n = (row: unknown) => (row as { n: number }).n;
+  type TokenInfo = { expiresAt: number | null; revokedAt: number | null; scope: string };
+  const tokens = new Map<string, { token: TokenInfo | undefined; at: number }>();
 
   return {
     countForSubject: (subject: string, action: string, since: number, until: number, outcome: string | null = null) =>
@@ -101,7 +103,16 @@ export function createRuleQueries(sqlite: Sqlite) {
       addOrigin.run(subject, kind, value, at);
       return hadAny;
     },
-    token: (name: string) => tokenByName.get(name) as { expiresAt: number | null; revokedAt: number | null; scope: string } | undefined,
+    /** a token by name; kept for a second (asked for every SCIM entry; only the expiry flag uses it) */
+    token(name: string) {
+      const now = Date.now();
+      const hit = tokens.get(name);
+      if (hit && now - hit.at < 1000) return hit.token;
+      const token = tokenByName.get(name) as TokenInfo | undefined;
+      if (tokens.size > 100) tokens.clear();
+      tokens.set(name, { token, at: now });
+      return token;
+    },
   };
 }
 
