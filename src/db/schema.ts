@@ -117,7 +117,11 @@ export const auditLog = sqliteTable(
     // the ones that only some entries need are partial: an entry pays only for what it is found by.
     index('audit_log_resource').on(t.resourceId).where(sql`${t.resourceId} IS NOT NULL`),
     index('audit_log_action_ts').on(t.action, t.ts),
-    uniqueIndex('audit_log_event_id').on(t.eventId).where(sql`${t.eventId} IS NOT NULL`),
+    // an ingested event is known by its sender's id and its time (re-sent, both are unchanged). Time
+    // first: new events land at the end of the index instead of at random places among millions of
+    // ids. Events without a time are NULL here, which a unique index never compares: the no-replace
+    // trigger (migration 0009) refuses those duplicates (ts IS NEW.ts).
+    uniqueIndex('audit_log_event_id').on(t.ts, t.eventId).where(sql`${t.eventId} IS NOT NULL`),
     // the red-flag rules' window queries: per subject and action, in time order
     index('audit_log_subject_action_ts').on(t.subject, t.action, t.ts),
     // an actor acting on someone else (a token deleting users, an admin resetting a password); an

@@ -174,6 +174,31 @@ t.test('re-sending a batch stores nothing twice: the items are duplicates', asyn
   );
 });
 
+t.test('an event is known by its sender id and its time: the same id at another time is another event', async (t) => {
+  const b = await setup(t);
+  const at = Date.now() - 60_000;
+  const first = await b.post([{ id: 'evt-1', timestamp: at, action: 'LOGIN', outcome: 'SUCCESS', targetUser: 'u1' }]);
+  t.match(first.json(), { accepted: 1 });
+  const again = await b.post([
+    { id: 'evt-1', timestamp: new Date(at).toISOString(), action: 'LOGIN', outcome: 'SUCCESS', targetUser: 'u1' },
+    { id: 'evt-1', timestamp: at + 1, action: 'LOGIN', outcome: 'SUCCESS', targetUser: 'u1' },
+  ]);
+  t.same(
+    (again.json() as Json).results.map((r: Json) => r.status),
+    ['duplicate', 'stored'],
+    'the same instant written differently is a duplicate; a millisecond later is a new event',
+  );
+  // the database itself refuses a copy, also through INSERT OR REPLACE from another connection
+  const stored = ingested(b).filter((r) => r.event_id === 'evt-1');
+  t.equal(stored.length, 2);
+  const sqlite = b.app.database.sqlite;
+  t.throws(
+    () => sqlite.prepare(`INSERT OR REPLACE INTO audit_log (ts, type, protocol, event, log, event_id) VALUES (?, 'x', 'API', 'x', 'x', 'evt-1')`).run(at),
+    /append-only/,
+  );
+  t.equal(ingested(b).filter((r) => r.event_id === 'evt-1').length, 2, 'nothing replaced');
+});
+
 t.test('partial failure: 207, each invalid event rejected with a reason, the valid ones kept', async (t) => {
   const b = await setup(t);
   const now = iso(Date.now());
