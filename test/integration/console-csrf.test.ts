@@ -12,7 +12,8 @@ function snapshot(app: FastifyInstance): string {
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('sessions') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%' ORDER BY name")
     .all() as { name: string }[];
   const out: Record<string, unknown> = {};
-  for (const { name } of tables) out[name] = app.database.sqlite.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all();
+  // rows sorted by their JSON: some tables have no rowid (login_origins is WITHOUT ROWID)
+  for (const { name } of tables) out[name] = app.database.sqlite.prepare(`SELECT * FROM "${name}"`).all().map((row) => JSON.stringify(row)).sort();
   return JSON.stringify(out);
 }
 
