@@ -1,6 +1,7 @@
-// Key/value settings shared by the server and the CLI. Read on every use (no cache), so a change
-// made by the CLI in another process takes effect on the running server at once.
+// Key/value settings shared by the server and the CLI. Cached in memory (db/read-cache.ts): a change
+// made by the CLI in another process still takes effect on the running server at its next request.
 import type { Sqlite } from './connection.js';
+import { createReadCache } from './read-cache.js';
 
 export type ProvisioningMode = 'scim' | 'entra';
 
@@ -21,8 +22,13 @@ export function createSettingsRepository(sqlite: Sqlite): SettingsRepository {
     `INSERT INTO settings (key, value) VALUES ('entra_refused_count', '1')
      ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
   );
-  const get = (key: string) => select.get(key)?.value;
-  const set = (key: string, value: string) => void upsert.run(key, value);
+  const cache = createReadCache<string, string | undefined>(sqlite);
+  const get = (key: string) => cache.get(key, () => select.get(key)?.value);
+  // every write goes through set() (the refusal counter too), which drops the cache
+  const set = (key: string, value: string) => {
+    cache.clear();
+    upsert.run(key, value);
+  };
 
   return {
     get,
