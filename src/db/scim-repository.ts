@@ -46,8 +46,10 @@ export interface ListQuery {
 export interface UserRepository {
   byId(id: string): UserRow | undefined;
   byUserName(userName: string): UserRow | undefined;
-  insert(row: Omit<UserRow, 'seq'>): void;
-  update(row: Omit<UserRow, 'seq'>): void;
+  /** returns the new row's seq */
+  insert(row: Omit<UserRow, 'seq'>): number;
+  /** `previous`: the row as it was, so that indexed columns whose value did not change are not rewritten */
+  update(row: Omit<UserRow, 'seq'>, previous?: Pick<UserRow, 'userName' | 'externalId' | 'displayName'>): void;
   delete(id: string): void;
   list(q: ListQuery): UserRow[];
   count(where?: SqlFragment): number;
@@ -61,8 +63,10 @@ export interface UserRepository {
 export interface GroupRepository {
   byId(id: string): GroupRow | undefined;
   byDisplayName(displayName: string): GroupRow | undefined;
-  insert(row: Omit<GroupRow, 'seq'>): void;
-  update(row: Omit<GroupRow, 'seq'>): void;
+  /** returns the new row's seq */
+  insert(row: Omit<GroupRow, 'seq'>): number;
+  /** `previous`: the row as it was, so that indexed columns whose value did not change are not rewritten */
+  update(row: Omit<GroupRow, 'seq'>, previous?: Pick<GroupRow, 'displayName' | 'externalId'>): void;
   delete(id: string): void;
   list(q: ListQuery): GroupRow[];
   count(where?: SqlFragment): number;
@@ -95,6 +99,40 @@ const toUser = (raw: RawUser | undefined): UserRow | undefined =>
   raw && { ...raw, active: raw.active === 1, data: JSON.parse(raw.data) as Record<string, unknown> };
 const toGroup = (raw: RawGroup | undefined): GroupRow | undefined => raw && { ...raw, data: JSON.parse(raw.data) as Record<string, unknown> };
 
+/**
+ * `LIMIT n OFFSET ?`: the page size is written into the SQL, not bound. SQLite re-prepares a
+ * statement whose LIMIT is a bound parameter each time it is bound (the value may change the
+ * plan), which cost ~10 µs per list, as much as the indexed userName lookup itself. Page sizes
+ * are few (at most MAX_RESULTS + 1 values), so the statement cache still holds them.
+ */
+function limitClause(limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`invalid LIMIT ${limit}`);
+  return `LIMIT ${limit} OFFSET ?`;
+}
+
+/**
+ * UPDATE … WHERE id = @id setting the indexed columns only when their value changed: SQLite
+ * rewrites the index entries of every indexed column in the SET list, changed or not, and a PATCH
+ * of displayName would also rewrite the userName and externalId entries (~10 µs of a ~20 µs
+ * UPDATE). One statement per set of changed columns, prepared on first use.
+ */
+function updateByChangedColumns<Row>(sqlite: Sqlite, table: string, indexed: { column: string; key: keyof Row & string }[], rest: string) {
+  const statements = new Map<number, ReturnType<Sqlite['prepare']>>();
+  return (row: Row, previous: Partial<Row> | undefined, params: Record<string, unknown>): void => {
+    let mask = 0;
+    indexed.forEach(({ key }, i) => {
+      if (!previous || previous[key] !== row[key]) mask |= 1 << i;
+    });
+    let stmt = statements.get(mask);
+    if (!stmt) {
+      const set = indexed.filter((_, i) => mask & (1 << i)).map(({ column, key }) => `${column} = @${key}`);
+      stmt = sqlite.prepare(`UPDATE ${table} SET ${[...set, rest].join(', ')} WHERE id = @id`);
+      statements.set(mask, stmt);
+    }
+    stmt.run(params);
+  };
+}
+
 /** Prepared statements for dynamic filters are cached by their SQL text (filters repeat a lot). */
 function statementCache(sqlite: Sqlite, max = 200) {
   const cache = new Map<string, ReturnType<Sqlite['prepare']>>();
@@ -117,9 +155,15 @@ export function createUserRepository(sqlite: Sqlite): UserRepository {
     `INSERT INTO scim_users (id, user_name, external_id, display_name, active, data, password_hash, version, created_at, last_modified)
      VALUES (@id, @userName, @externalId, @displayName, @active, @data, @passwordHash, @version, @createdAt, @lastModified)`,
   );
-  const update = sqlite.prepare(
-    `UPDATE scim_users SET user_name = @userName, external_id = @externalId, display_name = @displayName, active = @active,
-       data = @data, password_hash = @passwordHash, version = @version, last_modified = @lastModified WHERE id = @id`,
+  const update = updateByChangedColumns<Omit<UserRow, 'seq'>>(
+    sqlite,
+    'scim_users',
+    [
+      { column: 'user_name', key: 'userName' },
+      { column: 'external_id', key: 'externalId' },
+      { column: 'display_name', key: 'displayName' },
+    ],
+    'active = @active, data = @data, password_hash = @passwordHash, version = @version, last_modified = @lastModified',
   );
   const del = sqlite.prepare('DELETE FROM scim_users WHERE id = ?');
   const groupsOf = sqlite.prepare(
@@ -133,12 +177,12 @@ export function createUserRepository(sqlite: Sqlite): UserRepository {
   return {
     byId: (id) => toUser(byId.get(id) as RawUser | undefined),
     byUserName: (userName) => toUser(byUserName.get(userName) as RawUser | undefined),
-    insert: (row) => void insert.run(params(row)),
-    update: (row) => void update.run(params(row)),
+    insert: (row) => Number(insert.run(params(row)).lastInsertRowid),
+    update: (row, previous) => update(row, previous, params(row)),
     delete: (id) => void del.run(id),
     list({ where, orderBy, offset, limit }) {
-      const sql = `SELECT ${USER_COLUMNS} FROM scim_users r ${where ? `WHERE ${where.sql}` : ''} ORDER BY ${orderBy} LIMIT ? OFFSET ?`;
-      return (prepared(sql).all([...(where?.params ?? []), limit, offset]) as RawUser[]).map((r) => toUser(r)!);
+      const sql = `SELECT ${USER_COLUMNS} FROM scim_users r ${where ? `WHERE ${where.sql}` : ''} ORDER BY ${orderBy} ${limitClause(limit)}`;
+      return (prepared(sql).all([...(where?.params ?? []), offset]) as RawUser[]).map((r) => toUser(r)!);
     },
     count(where) {
       const sql = `SELECT count(*) AS n FROM scim_users r ${where ? `WHERE ${where.sql}` : ''}`;
@@ -160,9 +204,14 @@ export function createGroupRepository(sqlite: Sqlite): GroupRepository {
     `INSERT INTO scim_groups (id, display_name, external_id, data, version, created_at, last_modified)
      VALUES (@id, @displayName, @externalId, @data, @version, @createdAt, @lastModified)`,
   );
-  const update = sqlite.prepare(
-    `UPDATE scim_groups SET display_name = @displayName, external_id = @externalId, data = @data, version = @version,
-       last_modified = @lastModified WHERE id = @id`,
+  const update = updateByChangedColumns<Omit<GroupRow, 'seq'>>(
+    sqlite,
+    'scim_groups',
+    [
+      { column: 'display_name', key: 'displayName' },
+      { column: 'external_id', key: 'externalId' },
+    ],
+    'data = @data, version = @version, last_modified = @lastModified',
   );
   const del = sqlite.prepare('DELETE FROM scim_groups WHERE id = ?');
   const members = sqlite.prepare(
@@ -185,12 +234,12 @@ export function createGroupRepository(sqlite: Sqlite): GroupRepository {
   return {
     byId: (id) => toGroup(byId.get(id) as RawGroup | undefined),
     byDisplayName: (name) => toGroup(byDisplayName.get(name) as RawGroup | undefined),
-    insert: (row) => void insert.run(params(row)),
-    update: (row) => void update.run(params(row)),
+    insert: (row) => Number(insert.run(params(row)).lastInsertRowid),
+    update: (row, previous) => update(row, previous, params(row)),
     delete: (id) => void del.run(id),
     list({ where, orderBy, offset, limit }) {
-      const sql = `SELECT ${GROUP_COLUMNS} FROM scim_groups r ${where ? `WHERE ${where.sql}` : ''} ORDER BY ${orderBy} LIMIT ? OFFSET ?`;
-      return (prepared(sql).all([...(where?.params ?? []), limit, offset]) as RawGroup[]).map((r) => toGroup(r)!);
+      const sql = `SELECT ${GROUP_COLUMNS} FROM scim_groups r ${where ? `WHERE ${where.sql}` : ''} ORDER BY ${orderBy} ${limitClause(limit)}`;
+      return (prepared(sql).all([...(where?.params ?? []), offset]) as RawGroup[]).map((r) => toGroup(r)!);
     },
     count(where) {
       const sql = `SELECT count(*) AS n FROM scim_groups r ${where ? `WHERE ${where.sql}` : ''}`;

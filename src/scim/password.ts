@@ -6,6 +6,7 @@ import { USER_SCHEMA } from './schemas.js';
 export type PasswordChange = { kind: 'set'; value: string } | { kind: 'remove' };
 
 const QUALIFIED = `${USER_SCHEMA}:password`.toLowerCase();
+const CORE = USER_SCHEMA.toLowerCase();
 export const isPasswordName = (name: string) => {
   const lower = name.trim().toLowerCase();
   return lower === 'password' || lower === QUALIFIED;
@@ -15,7 +16,7 @@ function fromObject(value: unknown): string | undefined {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
   for (const [k, v] of Object.entries(value)) if (isPasswordName(k) && typeof v === 'string') return v;
   // the core schema URN as an object key: { "urn:…:core:2.0:User": { "password": "…" } }
-  for (const [k, v] of Object.entries(value)) if (k.toLowerCase() === USER_SCHEMA.toLowerCase()) return fromObject(v);
+  for (const [k, v] of Object.entries(value)) if (k.toLowerCase() === CORE) return fromObject(v);
   return undefined;
 }
 

@@ -14,6 +14,7 @@ import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from '
 import {
   PATCH_OP_SCHEMA,
   enterpriseUserSchema,
+  findSchema,
   findSubAttribute,
   groupSchema,
   resolveAttribute,
@@ -60,11 +61,13 @@ interface Target {
   label: string;
 }
 
+/** Every schema id is a URN: a name that is not one (most names) is answered without lower-casing. */
+const URN = /^urn:/i;
+
 function extensionByUrn(rt: ResourceTypeDef, name: string): SchemaDef | undefined {
-  const lower = name.toLowerCase();
-  return schemasFor(rt)
-    .slice(1)
-    .find((s) => s.id.toLowerCase() === lower);
+  if (!URN.test(name)) return undefined;
+  const schema = findSchema(name);
+  return schema && schemasFor(rt).indexOf(schema) > 0 ? schema : undefined;
 }
 
 function splitDotted(name: string, uri?: string): AttrPath | undefined {
@@ -76,6 +79,7 @@ function splitDotted(name: string, uri?: string): AttrPath | undefined {
 
 /** `name.givenName`, `urn:...:enterprise:2.0:User:manager.value` and plain names, as an attrPath. */
 function parseName(rt: ResourceTypeDef, name: string): AttrPath | undefined {
+  if (!URN.test(name)) return splitDotted(name);
   const lower = name.toLowerCase();
   for (const schema of schemasFor(rt)) {
     const prefix = `${schema.id.toLowerCase()}:`;
@@ -714,13 +718,25 @@ function dropSubs(value: unknown, subs: Set<string>): unknown {
   return items.length > 0 ? items : undefined;
 }
 
+const neverReturnedNames = new WeakMap<SchemaDef, string[]>();
+
+function neverReturned(schema: SchemaDef): string[] {
+  let names = neverReturnedNames.get(schema);
+  if (!names) {
+    names = schema.attributes.filter((a) => a.returned === 'never').map((a) => a.name);
+    neverReturnedNames.set(schema, names);
+  }
+  return names;
+}
+
 /** Removes `returned: never` attributes (password) wherever they are defined. */
 function withoutNeverReturned(rt: ResourceTypeDef, resource: Json): Json {
   const out: Json = { ...resource };
   schemasFor(rt).forEach((schema, i) => {
-    const never = schema.attributes.filter((a) => a.returned === 'never').map((a) => a.name);
+    const never = neverReturned(schema);
     const container = out[schema.id];
-    if (i === 0) never.forEach((name) => delete out[name]);
+    // deleting only what is there keeps the object's shape (and its serialisation) fast
+    if (i === 0) never.forEach((name) => Object.hasOwn(out, name) && delete out[name]);
     else if (never.length > 0 && isRecord(container)) {
       out[schema.id] = Object.fromEntries(Object.entries(container).filter(([name]) => !never.includes(name)));
     }

@@ -227,9 +227,12 @@ export const allSchemas: SchemaDef[] = [userSchema, groupSchema, enterpriseUserS
 export const resourceTypes: ResourceTypeDef[] = [userResourceType, groupResourceType];
 
 const schemaById = new Map(allSchemas.map((s) => [s.id.toLowerCase(), s]));
+// names as the schemas spell them, the usual case: found without lower-casing (this runs for
+// every attribute of every request body)
+const schemaByExactId = new Map(allSchemas.map((s) => [s.id, s]));
 
 export function findSchema(id: string): SchemaDef | undefined {
-  return schemaById.get(id.toLowerCase());
+  return schemaByExactId.get(id) ?? schemaById.get(id.toLowerCase());
 }
 
 /** A resolved attribute: the schema it belongs to, the top-level attribute and, if any, the sub-attribute. */
@@ -241,10 +244,23 @@ export interface ResolvedAttribute {
   sub?: AttributeDef;
 }
 
+/** Each attribute list by exact and by lower-cased name, built on first use (the schemas are constants). */
+const indexes = new WeakMap<AttributeDef[], { exact: Map<string, AttributeDef>; lower: Map<string, AttributeDef> }>();
+
 function findIn(list: AttributeDef[] | undefined, name: string): AttributeDef | undefined {
   if (!list) return undefined;
-  const lower = name.toLowerCase();
-  return list.find((a) => a.name.toLowerCase() === lower);
+  let index = indexes.get(list);
+  if (!index) {
+    index = { exact: new Map(), lower: new Map() };
+    // of two names equal but for case, the first wins, as a search of the list would find it
+    for (const a of list) {
+      if (index.lower.has(a.name.toLowerCase())) continue;
+      index.lower.set(a.name.toLowerCase(), a);
+      index.exact.set(a.name, a);
+    }
+    indexes.set(list, index);
+  }
+  return index.exact.get(name) ?? index.lower.get(name.toLowerCase());
 }
 
 export function findSubAttribute(attribute: AttributeDef, name: string): AttributeDef | undefined {
@@ -278,6 +294,14 @@ export function resolveAttribute(
   return { schema, core: isCore, attribute, sub };
 }
 
-export function schemasFor(resourceType: ResourceTypeDef): SchemaDef[] {
-  return [findSchema(resourceType.schema)!, ...resourceType.schemaExtensions.map((e) => findSchema(e.schema)!)];
+const schemasByType = new WeakMap<ResourceTypeDef, readonly SchemaDef[]>();
+
+/** The core schema first, then the extensions (one shared, frozen list per resource type). */
+export function schemasFor(resourceType: ResourceTypeDef): readonly SchemaDef[] {
+  let list = schemasByType.get(resourceType);
+  if (!list) {
+    list = Object.freeze([findSchema(resourceType.schema)!, ...resourceType.schemaExtensions.map((e) => findSchema(e.schema)!)]);
+    schemasByType.set(resourceType, list);
+  }
+  return list;
 }

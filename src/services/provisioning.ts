@@ -128,12 +128,13 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
     return mentions(p.excludedAttributes) !== true;
   }
 
-  function userResource(u: UserRow, baseUrl: string, p: Projection): Record<string, unknown> {
+  /** `groups`: the user's groups when known without a query (a user just created has none) */
+  function userResource(u: UserRow, baseUrl: string, p: Projection, groups?: { value: string; display: string }[]): Record<string, unknown> {
     const schemas = [userResourceType.schema];
     if (u.data[ENTERPRISE_USER_SCHEMA]) schemas.push(ENTERPRISE_USER_SCHEMA);
     const full: Record<string, unknown> = { schemas, id: u.id, ...u.data };
     if (wantsAttribute(p, 'groups')) {
-      const gs = users.groupsOf(u.id);
+      const gs = groups ?? users.groupsOf(u.id);
       if (gs.length > 0) full.groups = gs.map((g) => ({ value: g.value, display: g.display, type: 'direct', $ref: `${baseUrl}/Groups/${g.value}` }));
     }
     full.meta = meta('User', u, baseUrl);
@@ -163,8 +164,8 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
     };
   }
 
-  function userResult(u: UserRow, baseUrl: string, p: Projection, change: ChangeSummary): ResourceResult {
-    return { resource: userResource(u, baseUrl, p), etag: etagOf(u.version), location: `${baseUrl}/Users/${u.id}`, change };
+  function userResult(u: UserRow, baseUrl: string, p: Projection, change: ChangeSummary, groups?: { value: string; display: string }[]): ResourceResult {
+    return { resource: userResource(u, baseUrl, p, groups), etag: etagOf(u.version), location: `${baseUrl}/Users/${u.id}`, change };
   }
   function groupResult(g: GroupRow, baseUrl: string, p: Projection, change: ChangeSummary): ResourceResult {
     return { resource: groupResource(g, baseUrl, p), etag: etagOf(g.version), location: `${baseUrl}/Groups/${g.id}`, change };
@@ -195,9 +196,20 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
     };
   }
 
-  function assertUserNameFree(userName: string, selfId?: string): void {
-    const other = users.byUserName(userName);
-    if (other && other.id !== selfId) throw uniqueness(`userName "${userName}" is already taken by user ${other.id}`);
+  /**
+   * Writes a user row; the unique index on lower(user_name) refuses a taken userName, and only then
+   * is the other user looked up, for the 409 that names it (no lookup before every write).
+   */
+  function writeUser<T>(userName: string, selfId: string, write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        const other = users.byUserName(userName);
+        if (other && other.id !== selfId) throw uniqueness(`userName "${userName}" is already taken by user ${other.id}`);
+      }
+      throw error;
+    }
   }
 
   /** PROVISIONING_DISABLE / ENABLE when `active` flips, else MODIFY. */
@@ -282,7 +294,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
   function touchGroups(ids: string[]): void {
     for (const id of ids) {
       const g = groups.byId(id);
-      if (g) groups.update({ ...g, version: g.version + 1, lastModified: now() });
+      if (g) groups.update({ ...g, version: g.version + 1, lastModified: now() }, g);
     }
   }
 
@@ -309,15 +321,20 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       const data = toStored(input);
       const row = userRow(data, { id: randomUUID(), createdAt: now(), version: 1 }, passwordHash);
       row.lastModified = row.createdAt;
-      assertUserNameFree(row.userName);
-      users.insert(row);
-      const u = users.byId(row.id)!;
-      return userResult(u, baseUrl, p, {
-        action: 'PROVISIONING_ADD',
-        target: u.userName,
-        resourceId: u.id,
-        summary: `Created ${u.active ? '' : 'inactive '}user ${describeUser(u)}`,
-      });
+      // the row as stored (its document is canonical JSON: reading it back would give the same)
+      const u: UserRow = { ...row, seq: writeUser(row.userName, row.id, () => users.insert(row)) };
+      return userResult(
+        u,
+        baseUrl,
+        p,
+        {
+          action: 'PROVISIONING_ADD',
+          target: u.userName,
+          resourceId: u.id,
+          summary: `Created ${u.active ? '' : 'inactive '}user ${describeUser(u)}`,
+        },
+        [], // a new id: no group lists it yet
+      );
     },
 
     replaceUser(id, input, passwordHash, ifMatch, baseUrl, p) {
@@ -326,9 +343,8 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       const data = toStored(input);
       // PUT replaces every attribute; a password not sent is kept (it is write-only and never read back)
       const row = userRow(data, { id, createdAt: before.createdAt, version: before.version + 1 }, passwordHash ?? before.passwordHash);
-      assertUserNameFree(row.userName, id);
-      users.update(row);
-      const after = users.byId(id)!;
+      writeUser(row.userName, id, () => users.update(row, before));
+      const after: UserRow = { ...row, seq: before.seq };
       const { action, verb } = userChangeAction(before, after);
       const changed = changedAttributes(before.data, after.data);
       if (passwordHash) changed.push('password');
@@ -352,9 +368,8 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       }
       const data = toStored(resource);
       const row = userRow(data, { id, createdAt: before.createdAt, version: before.version + 1 }, newHash);
-      assertUserNameFree(row.userName, id);
-      users.update(row);
-      const after = users.byId(id)!;
+      writeUser(row.userName, id, () => users.update(row, before));
+      const after: UserRow = { ...row, seq: before.seq };
       const { action, verb } = userChangeAction(before, after);
       const names = changedAttributes(before.data, after.data);
       if (passwordChanged) names.push(newHash === null ? 'password (removed)' : 'password');
@@ -388,10 +403,9 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       row.lastModified = row.createdAt;
       assertDisplayNameFree(row.displayName);
       const members = resolveMembers(id, input.members);
-      groups.insert(row);
+      const g: GroupRow = { ...row, seq: groups.insert(row) };
       groups.addMembers(id, members);
       users.touch(members.map((m) => m.value), row.createdAt);
-      const g = groups.byId(id)!;
       const withMembers = members.length ? ` with ${members.length} member${members.length > 1 ? 's' : ''}` : '';
       return groupResult(g, baseUrl, p, { action: 'PROVISIONING_ADD', target: g.displayName, resourceId: id, summary: `Created group ${describeGroup(g)}${withMembers}` });
     },
@@ -403,8 +417,8 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       const row = groupRow(data, { id, createdAt: before.createdAt, version: before.version + 1 });
       assertDisplayNameFree(row.displayName, id);
       const { added, removed } = syncMembers(id, resolveMembers(id, input.members));
-      groups.update(row);
-      const g = groups.byId(id)!;
+      groups.update(row, before);
+      const g: GroupRow = { ...row, seq: before.seq };
       const changed = changedAttributes(before.data, g.data);
       const { detail } = groupEvent(added, removed, true);
       const what = [changed.length ? `changed: ${changed.join(', ')}` : '', detail].filter(Boolean).join('; ');
@@ -426,8 +440,8 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       }
       const row = groupRow(data, { id, createdAt: before.createdAt, version: before.version + 1 });
       assertDisplayNameFree(row.displayName, id);
-      groups.update(row);
-      const g = groups.byId(id)!;
+      groups.update(row, before);
+      const g: GroupRow = { ...row, seq: before.seq };
       const { event, detail } = groupEvent(added, removed, otherChanges);
       const changed = changedAttributes(before.data, g.data);
       const what = [changed.length ? `changed: ${changed.join(', ')}` : '', detail].filter(Boolean).join('; ');
