@@ -7,9 +7,6 @@ import { createGroupRepository, createUserRepository, type GroupRepository, type
 import { createSettingsRepository, type SettingsRepository } from '../db/settings-repository.js';
 import { createTokenRepository, type TokenRepository } from '../db/token-repository.js';
 import { createWriteQueue, type WriteQueue } from '../db/write-queue.js';
-import { startCheckpointer, type Checkpointer } from '../db/checkpointer.js';
-
-const CHECKPOINTER_WAL_BYTES = 8 * 1024 * 1024;
 import { createFlagRepository, type FlagRepository } from '../db/flag-repository.js';
 import { createRuleEngine, type RuleEngine } from '../audit/rule-engine.js';
 
@@ -57,17 +54,9 @@ export default fp<{ databasePath: string; timeZone: string }>(
     const connection = openDatabase(opts.databasePath);
     app.decorate('database', connection);
     app.decorate('repos', createRepositories(connection, opts.timeZone));
-    // the checkpointer thread starts once the WAL has grown (a busy server), not for every small instance
-    let checkpointer: Checkpointer | undefined;
-    const writeQueue = createWriteQueue(connection.sqlite, {
-      onWalSize: (bytes) => {
-        if (!checkpointer && bytes > CHECKPOINTER_WAL_BYTES) checkpointer = startCheckpointer(connection.sqlite.name);
-      },
-    });
-    app.decorate('writeQueue', writeQueue);
+    app.decorate('writeQueue', createWriteQueue(connection.sqlite));
     app.addHook('onClose', async () => {
-      writeQueue.close();
-      await checkpointer?.stop();
+      app.writeQueue.flush();
       connection.close();
     });
   },
