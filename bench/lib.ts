@@ -68,9 +68,17 @@ export interface ServerProcess {
   exited(): boolean;
 }
 
+/** the node options of `npm start` (package.json), so that a bench measures the server as it runs */
+const START_NODE_ARGS: string[] = (() => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const words = pkg.scripts.start!.split(/\s+/);
+  return words.slice(1, -1).filter((w) => w.startsWith('--'));
+})();
+
 /**
- * Spawns `node [nodeArgs] script` with env, forwards its output to stderr prefixed with "[server]",
- * and resolves once host:port accepts connections (rejects if it exits or is not up within readyTimeoutMs).
+ * Spawns `node <npm start's options> [nodeArgs] script` with env, forwards its output to stderr
+ * prefixed with "[server]", and resolves once host:port accepts connections (rejects if it exits
+ * or is not up within readyTimeoutMs).
  */
 export async function startServer(opts: {
   script: string;
@@ -80,7 +88,7 @@ export async function startServer(opts: {
   nodeArgs?: string[];
   readyTimeoutMs?: number;
 }): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...START_NODE_ARGS, ...(opts.nodeArgs ?? []), opts.script], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let exitCode: number | string | null = null;
   const exit = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
