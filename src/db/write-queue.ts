@@ -7,6 +7,7 @@
 // CPU per request (the loop no longer waits, so groups are smaller and each COMMIT rewrites the
 // pages they share) and ~50 MB more RSS; bench:ingest did not change. The blocking sync is what
 // makes the next group large.
+import { statSync } from 'node:fs';
 import type { Sqlite } from './connection.js';
 
 interface Job {
@@ -28,7 +29,16 @@ export interface WriteQueue {
   flush(): void;
 }
 
-export function createWriteQueue(sqlite: Sqlite, maxBatch = 1000): WriteQueue {
+export interface WriteQueueOptions {
+  maxBatch?: number;
+  /** called every 256 commits with the WAL file's size (a checkpointer thread may start) */
+  onWalSize?: (bytes: number) => void;
+}
+
+export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}): WriteQueue {
+  const maxBatch = options.maxBatch ?? 1000;
+  const walPath = sqlite.memory ? null : `${sqlite.name}-wal`;
+  let commits = 0;
   let queue: Job[] = [];
   let scheduled = false;
   const begin = sqlite.prepare('BEGIN IMMEDIATE');
@@ -91,6 +101,13 @@ export function createWriteQueue(sqlite: Sqlite, maxBatch = 1000): WriteQueue {
         for (const job of batch) runJob(job);
       }
       commit.run();
+      if (options.onWalSize && walPath && ++commits % 256 === 0) {
+        try {
+          options.onWalSize(statSync(walPath).size);
+        } catch {
+          // no WAL file (another journal mode): nothing to report
+        }
+      }
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, I/O error): nothing of the batch is durable
       if (sqlite.inTransaction) rollback.run();

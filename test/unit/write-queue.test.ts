@@ -1,10 +1,13 @@
 // The group-commit queue on a real SQLite file: jobs of a turn share one COMMIT, a failing job is
-// undone alone (the group runs again with a savepoint per job) and may record its failure.
+// undone alone (the group runs again with a savepoint per job) and may record its failure; the
+// checkpointer thread copies the WAL back while the queue writes.
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../../src/db/connection.js';
 import { createWriteQueue } from '../../src/db/write-queue.js';
+import { startCheckpointer } from '../../src/db/checkpointer.js';
 import { tempDir } from '../helper.js';
 
 function setup(t: Parameters<typeof tempDir>[0]) {
@@ -84,4 +87,28 @@ t.test('the group runs again with savepoints only when a job fails', async (t) =
   t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
   t.same([...runs], [['c', 2], ['d', 2], ['e', 1]], 'the first attempt stopped at the failure; the second ran every job');
   t.same(sqlite.prepare('SELECT value FROM scratch ORDER BY id').all(), [{ value: 'a' }, { value: 'b' }, { value: 'c' }, { value: 'e' }]);
+});
+
+t.test('the checkpointer thread copies the WAL into the database while the queue writes', async (t) => {
+  const { path, sqlite } = setup(t);
+  sqlite.pragma('wal_autocheckpoint = 0'); // only the thread copies, for this test
+  const sizes: number[] = [];
+  const queue = createWriteQueue(sqlite, { onWalSize: (bytes) => sizes.push(bytes) });
+  const checkpointer = startCheckpointer(path, 20);
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  const payload = 'x'.repeat(2000);
+  for (let round = 0; round < 300; round++) {
+    await Promise.all(Array.from({ length: 5 }, () => queue.submit(() => insert.run(payload))));
+  }
+  t.ok(sizes.length > 0 && sizes[0]! > 0, 'the queue reports the WAL size every 256 commits');
+  // nothing else checkpoints: only the thread can have grown the database file from an empty
+  // table to the 1,500 rows of 2 kB that the WAL holds
+  let size = 0;
+  for (let i = 0; i < 100 && size < 3_000_000; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    size = statSync(path).size;
+  }
+  await checkpointer.stop();
+  t.ok(size >= 3_000_000, `the database file grew to ${size} bytes`);
+  t.equal((sqlite.prepare('SELECT count(*) AS n FROM scratch').get() as { n: number }).n, 1500);
 });
