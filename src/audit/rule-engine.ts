@@ -20,6 +20,21 @@ export interface RuleStatus {
   lacking: string | null;
 }
 
+/** What a rule is and whether it runs: the fields the Rules screen and the JSON catalog both show. */
+export function describeRule(s: RuleStatus) {
+  const { rule } = s;
+  return {
+    id: rule.id,
+    name: rule.name,
+    severity: rule.severity,
+    source: rule.source,
+    description: rule.description,
+    action: rule.action,
+    enabled: s.enabled,
+    lacking: s.lacking,
+  };
+}
+
 export function createRuleEngine(deps: {
   sqlite: Sqlite;
   settings: SettingsRepository;

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CATALOG } from '../../audit/catalog.js';
 import { entryJson, exportStream, type ExportFormat } from '../../audit/export.js';
+import { describeRule } from '../../audit/rule-engine.js';
 import { RULES } from '../../audit/rules.js';
 import { PERMISSION_IAM } from '../../auth/permissions.js';
 import { checkSession } from '../../auth/viewer.js';
@@ -86,18 +87,7 @@ export default async function readRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/catalog', guard, async () => ({
     events: CATALOG,
-    rules: repos.rules.statuses().map((s) => ({
-      id: s.rule.id,
-      name: s.rule.name,
-      severity: s.rule.severity,
-      source: s.rule.source,
-      description: s.rule.description,
-      action: s.rule.action,
-      on: s.rule.on,
-      enabled: s.enabled,
-      thresholds: s.thresholds,
-      lacking: s.lacking,
-    })),
+    rules: repos.rules.statuses().map((s) => ({ ...describeRule(s), on: s.rule.on, thresholds: s.thresholds })),
     ruleCount: RULES.length,
   }));
 

@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isValidWindow, parseContext, type RuleContext, type RulesConfig } from '../../audit/rule-config.js';
+import { describeRule } from '../../audit/rule-engine.js';
 import type { FlagStatus } from '../../db/flag-repository.js';
 import { SettingsError, type Actor } from '../../services/settings.js';
 import { HttpPageError } from './index.js';
@@ -116,14 +117,7 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
   app.get(RULES_URL, guard, async (request, reply) => {
     const context = repos.rules.context();
     const rules = repos.rules.statuses().map((s) => ({
-      id: s.rule.id,
-      name: s.rule.name,
-      severity: s.rule.severity,
-      source: s.rule.source,
-      description: s.rule.description,
-      action: s.rule.action,
-      enabled: s.enabled,
-      lacking: s.lacking,
+      ...describeRule(s),
       thresholds: Object.entries(s.rule.thresholds).map(([name, t]) => ({ name, label: t.label, value: s.thresholds[name], default: t.default })),
     }));
     return reply.view(
