@@ -337,3 +337,28 @@ export function rng(seed: number): () => number {
     return (x >>> 0) / 4294967296;
   };
 }
+
+/** Runs `cleanup` and exits 130 on Ctrl-C or SIGTERM; returns the function that stops listening. */
+export function cleanupOnSignal(cleanup: () => void): () => void {
+  const onSignal = () => {
+    cleanup();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+/** Runs a bench's main: its result is the exit code; an error is printed and exits 1. */
+export function runBench(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      console.error(`${name} failed:`, error);
+      process.exitCode = 1;
+    },
+  );
+}

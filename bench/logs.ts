@@ -24,7 +24,7 @@ import Database from 'better-sqlite3';
 import type { FastifyInstance, FastifyRequest, InjectOptions } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { envInt, quantile, rng } from './lib.js';
+import { cleanupOnSignal, envInt, quantile, rng, runBench } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ITERATIONS = envInt('BENCH_ITERATIONS', 1000);
@@ -656,12 +656,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'iamtrail-bench-logs-'));
   const dbPath = join(dir, 'logs.sqlite');
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = cleanupOnSignal(cleanup);
   const watchdog = setTimeout(() => {
     log(`bench:logs: still running after ${TIMEOUT_MIN} minutes (BENCH_TIMEOUT_MIN), giving up`);
     cleanup();
@@ -710,15 +705,8 @@ async function main(): Promise<number> {
   } finally {
     clearTimeout(watchdog);
     cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
   }
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    console.error('bench:logs failed:', error);
-    process.exitCode = 1;
-  },
-);
+runBench('bench:logs', main);

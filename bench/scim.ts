@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import {
+  cleanupOnSignal,
   cpuSeconds,
   envInt,
   freePort,
   machineBusySeconds,
   nowUs,
   runLoad,
+  runBench,
   runNode,
   sampleRss,
   startServer,
@@ -103,12 +105,7 @@ async function main(): Promise<number> {
     server?.kill();
     rmSync(dir, { recursive: true, force: true });
   };
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = cleanupOnSignal(cleanup);
 
   try {
     const port = await freePort();
@@ -243,15 +240,8 @@ async function main(): Promise<number> {
     return STRICT && Object.values(pass).includes(false) ? 1 : 0;
   } finally {
     cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
   }
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    console.error('bench:scim failed:', error);
-    process.exitCode = 1;
-  },
-);
+runBench('bench:scim', main);
