@@ -33,7 +33,7 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function startCheckpointer(path: string, intervalMs = 200): Checkpointer {
+export function startCheckpointer(path: string, intervalMs: number): Checkpointer {
   const module = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(SOURCE, {
     eval: true,

@@ -9,11 +9,11 @@ import { createSettingsRepository, type SettingsRepository } from '../db/setting
 import { createTokenRepository, type TokenRepository } from '../db/token-repository.js';
 import { createWriteQueue, type WriteQueue } from '../db/write-queue.js';
 import { startCheckpointer, type Checkpointer } from '../db/checkpointer.js';
+import { createFlagRepository, type FlagRepository } from '../db/flag-repository.js';
+import { createRuleEngine, type RuleEngine } from '../audit/rule-engine.js';
 
 const CHECKPOINTER_WAL_BYTES = 8 * 1024 * 1024;
 const CHECKPOINTER_DB_BYTES = 2 * 1024 * 1024 * 1024;
-import { createFlagRepository, type FlagRepository } from '../db/flag-repository.js';
-import { createRuleEngine, type RuleEngine } from '../audit/rule-engine.js';
 
 export interface Repositories {
   accounts: AccountRepository;
