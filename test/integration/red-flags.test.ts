@@ -6,6 +6,7 @@
 // rules see the same sequence on every run; the app starts without entries (scim: false).
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
+import { createRuleQueries } from '../../src/audit/rule-queries.js';
 import { RULES } from '../../src/audit/rules.js';
 import { BASE, HOUR, MIN, SATURDAY_NIGHT, add, flagsOf, fresh, linked, setContext, type Entry, type FlagRow } from '../red-flags-helper.js';
 
@@ -240,4 +241,36 @@ t.test('settings written by another process take effect once the 1-second cache 
   t.equal(status(app, 'impersonation-without-ticket').enabled, false, 'after a second: reloaded');
   add(app, { ts: BASE + MIN, action: 'IMPERSONATION', principal: 'admin', target: 'henry' });
   t.equal(flagsOf(app, 'impersonation-without-ticket').length, 1, 'disabled now: no new flag');
+});
+
+t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)', async (t) => {
+  const app = await fresh(t);
+  const sqlite = app.database.sqlite;
+  // the SQL each query function prepares, captured by a stand-in for the connection
+  const prepared: string[] = [];
+  const spy = new Proxy(sqlite, {
+    get: (target, key) => (key === 'prepare' ? (sql: string) => (prepared.push(sql), target.prepare(sql)) : Reflect.get(target, key, target)),
+  });
+  const q = createRuleQueries(spy);
+  q.countForSubject('alice', 'LOGIN', BASE, BASE + HOUR, 'FAILURE');
+  q.idsForSubject('alice', 'LOGIN', BASE, BASE + HOUR, 'FAILURE', 20);
+  q.idsForSubject('bob', 'RETRY_PROVISIONING', BASE, BASE + HOUR, null, 20);
+  const plan = (sql: string) =>
+    (sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>((sql.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[])
+      .map((r) => r.detail)
+      .join(' | ');
+  const onLog = prepared.filter((sql) => /\bFROM audit_log\b/.test(sql) && sql.trimStart().startsWith('SELECT'));
+  t.ok(onLog.length >= 12, `${onLog.length} window queries on audit_log`);
+  for (const sql of onLog) {
+    const p = plan(sql);
+    t.notMatch(p, /SCAN audit_log\b/, `no scan: ${sql.replace(/\s+/g, ' ').slice(0, 90)}`);
+    // a query on one subject must seek (subject, action, ts), not every entry of the action
+    if (sql.includes('subject = lower(?)')) t.match(p, /audit_log_subject_action_ts \(subject=\? AND action=\? AND ts>\? AND ts<\?\)/, `by subject: ${p}`);
+  }
+  t.equal(onLog.filter((sql) => sql.includes('subject = lower(?)')).length, 3, 'the count and both ids statements were checked');
+
+  // and the rule that uses it still finds the right entries, newest first
+  const ids = [0, 1, 2].map((i) => add(app, failure('alice', BASE + i * MIN)));
+  add(app, failure('bob', BASE + MIN));
+  t.same(q.idsForSubject('ALICE', 'LOGIN', BASE, BASE + HOUR, 'FAILURE', 2), [ids[2], ids[1]]);
 });
