@@ -369,11 +369,12 @@ async function main(): Promise<number> {
     if (profDir) {
       for (const window of windows) {
         const runDir = join(profDir, window.name);
-        const [largest] = readdirSync(runDir)
-          .filter((f) => f.endsWith('.cpuprofile'))
-          .map((f) => ({ file: join(runDir, f), size: statSync(join(runDir, f)).size }))
-          .sort((a, b) => b.size - a.size);
-        if (largest) console.log(summarizeCpuProfile(largest.file, [window], ROOT, 20));
+        // one profile per thread: the event loop (thread 0) and the ingest writer thread
+        for (const file of readdirSync(runDir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+          const thread = /\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1];
+          console.log(`-- thread ${thread === '0' ? '0 (event loop)' : `${thread} (worker)`}`);
+          console.log(summarizeCpuProfile(join(runDir, file), [window], ROOT, 20));
+        }
       }
       console.log(`cpu profiles: ${profDir}`);
     }
