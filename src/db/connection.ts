@@ -1,5 +1,6 @@
 // Opens the SQLite database (WAL, synchronous=FULL so an acknowledged change survives power loss)
-// and applies the drizzle-kit migrations from db/migrations at start-up.
+// and applies the drizzle-kit migrations from db/migrations at start-up (not for a second connection
+// of a running server: the ingest writer thread's, { migrate: false }).
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,7 @@ function migrationsFolder(): string {
   throw new Error('db/migrations not found next to the application');
 }
 
-export function openDatabase(path: string): Connection {
+export function openDatabase(path: string, options: { migrate?: boolean } = {}): Connection {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
@@ -47,7 +48,7 @@ export function openDatabase(path: string): Connection {
   // checkpoint every ~40 MiB of WAL instead of 4 MiB: fewer checkpoints on the request path
   sqlite.pragma('wal_autocheckpoint = 10000');
   const db = drizzle(sqlite, { schema });
-  migrate(db, { migrationsFolder: migrationsFolder() });
+  if (options.migrate !== false) migrate(db, { migrationsFolder: migrationsFolder() });
   return {
     sqlite,
     db,

@@ -398,6 +398,56 @@ export function summaryEntry(s: SummaryInput): AuditEntry {
   };
 }
 
+// ---- one request of POST /api/v1/events ---------------------------------------------------------
+
+/**
+ * What storing one API batch needs, as plain data: it is posted to the ingest writer thread
+ * (src/services/ingest-writer.ts), so it holds no functions and only the fields storeBatch reads.
+ */
+export interface ApiBatchJob {
+  prepared: PreparedItem[];
+  format: 'json' | 'ndjson';
+  tokenId: number;
+  tokenName: string;
+  /** the request line of the summary entry */
+  requestLine: string;
+  sourceIp: string;
+  userAgent: string | null;
+  /** when the request was received (the token's last use) */
+  receivedAt: number;
+}
+
+/** The items without the raw event values, which storing does not read (less to copy to the thread). */
+export function jobItems(prepared: PreparedItem[]): PreparedItem[] {
+  return prepared.map(({ item, event }) => {
+    const slim: IngestItem = { index: item.index };
+    if (item.line !== undefined) slim.line = item.line;
+    return { item: slim, event };
+  });
+}
+
+/** Stores one API batch and its summary entry and notes the token's use; inside a transaction. */
+export function storeApiBatch(repos: Repositories, job: ApiBatchJob): BatchResult {
+  const n = job.prepared.length;
+  const result = storeBatch(repos, job.prepared, (r) => {
+    const status = r.rejected > 0 ? 207 : 200;
+    return summaryEntry({
+      protocol: 'API',
+      event: 'Ingest Events',
+      headline: `Ingested ${fmt(n)} event${n === 1 ? '' : 's'} (${job.format === 'json' ? 'JSON array' : 'NDJSON'}) with token "${job.tokenName}": ${countsLine(r)}`,
+      context: [job.requestLine],
+      principal: job.tokenName,
+      http: status,
+      outcome: status === 200 ? 'SUCCESS' : 'FAILURE',
+      sourceIp: job.sourceIp,
+      userAgent: job.userAgent,
+      result: r,
+    });
+  });
+  repos.tokens.touch(job.tokenId, job.receivedAt);
+  return result;
+}
+
 // ---- request bodies -----------------------------------------------------------------------------
 
 const SAFE_JSON = { protoAction: 'remove', constructorAction: 'remove' } as const;

@@ -439,3 +439,55 @@ t.test('the Log text: one line per part, a detail cannot add lines, epoch second
   t.equal(secs!.ts, 1714557600, 'stored as sent: epoch milliseconds');
   t.match(secs!.log, /sent 1714557600: epoch milliseconds — were seconds meant\?/);
 });
+
+// Batches are stored by a writer thread with its own connection (src/services/ingest-writer.ts),
+// while SCIM and the console write through the server's own connection.
+t.test('batches and SCIM writes at the same time: every request answered and logged, nothing lost', async (t) => {
+  const b = await setup(t);
+  const now = Date.now();
+  const batches = Array.from({ length: 6 }, (_, k) =>
+    Array.from({ length: 200 }, (_, i) => ({ id: `c-${k}-${i}`, timestamp: now - i, action: 'LOGIN', outcome: 'SUCCESS', targetUser: `u${i}`, sourceIp: '192.0.2.1' })),
+  );
+  const users = Array.from({ length: 20 }, (_, i) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `concurrent${i}` }));
+  const [ingests, creates] = await Promise.all([
+    Promise.all(batches.map((batch) => b.post(batch))),
+    Promise.all(users.map((payload) => b.scim({ method: 'POST', url: '/Users', payload }))),
+  ]);
+  t.same(ingests.map((r) => r.statusCode), [200, 200, 200, 200, 200, 200]);
+  t.same(ingests.map((r) => (r.json() as Json).accepted), [200, 200, 200, 200, 200, 200]);
+  t.same(new Set(creates.map((r) => r.statusCode)), new Set([201]));
+  t.equal(ingested(b).length, 1200, 'every event is in the log');
+  t.equal(summaries(b).length, 6, 'one summary per batch');
+  t.equal(auditRows(b.app).filter((r) => r.protocol === 'SCIM' && r.event === 'Create User').length, 20, 'every SCIM request is in the log');
+  // what the thread wrote is seen at once by the server's connection and its caches
+  const token = b.app.repos.tokens.list().find((x) => x.name === 'collector')!;
+  t.ok(token.lastUsedAt !== null && token.lastUsedAt >= now, 'the token’s last use, written by the thread, is seen by the server');
+});
+
+t.test('closing the server answers the batches in flight first', async (t) => {
+  const b = await setup(t);
+  const batch = Array.from({ length: 500 }, (_, i) => ({ id: `z-${i}`, timestamp: Date.now(), action: 'LOGOUT', targetUser: `u${i}` }));
+  const pending = b.post(batch);
+  // the request is parsed and handed to the thread on a later turn; close once it is
+  await new Promise((r) => setTimeout(r, 50));
+  await b.app.close();
+  const res = await pending;
+  t.equal(res.statusCode, 200);
+  t.equal((res.json() as Json).accepted, 500);
+});
+
+t.test('an in-memory database (one connection, no thread) ingests the same way', async (t) => {
+  const b = await build(t, { DATABASE_PATH: ':memory:' }, { scim: false });
+  const settings = createSettingsService(b.app.database.sqlite, b.app.repos);
+  const token = settings.createToken({ name: 'mem', scope: 'ingest' }, { name: 'test', protocol: 'CLI' }).token;
+  const res = await b.app.inject({
+    method: 'POST',
+    url: '/api/v1/events',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    payload: JSON.stringify([{ id: 'm1', timestamp: Date.now(), action: 'LOGIN', outcome: 'FAILURE', targetUser: 'kim' }, { id: 'bad' }]),
+  });
+  t.equal(res.statusCode, 207);
+  t.match(res.json(), { accepted: 1, rejected: 1 });
+  t.equal(ingested(b).length, 1);
+  t.match(summaries(b)[0], { http: 207, principal: 'mem' });
+});

@@ -5,17 +5,7 @@
 // commit together. Refused requests (401, 403, 413, 400…) get a summary entry too.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { clip } from '../../audit/redact.js';
-import {
-  countsLine,
-  INGEST_LIMITS,
-  IngestError,
-  parseJsonBatch,
-  parseNdjsonBatch,
-  prepareBatch,
-  storeBatch,
-  summaryEntry,
-  type IngestItem,
-} from '../../services/ingest.js';
+import { INGEST_LIMITS, IngestError, jobItems, parseJsonBatch, parseNdjsonBatch, prepareBatch, summaryEntry, type IngestItem } from '../../services/ingest.js';
 
 interface ParsedBody {
   format: 'json' | 'ndjson';
@@ -112,25 +102,15 @@ export default async function eventsRoutes(app: FastifyInstance): Promise<void> 
       const token = request.apiToken!;
       const provenance = `Received over the API with token "${token.name}"`;
       const prepared = prepareBatch(body.items, () => provenance);
-      const line = `${requestLine(request)} · token "${token.name}"`;
-      const result = await app.writeQueue.submit(() => {
-        const r = storeBatch(app.repos, prepared, (r) => {
-          const status = r.rejected > 0 ? 207 : 200;
-          return summaryEntry({
-            protocol: 'API',
-            event: 'Ingest Events',
-            headline: `Ingested ${fmt(prepared.length)} event${prepared.length === 1 ? '' : 's'} (${body.format === 'json' ? 'JSON array' : 'NDJSON'}) with token "${token.name}": ${countsLine(r)}`,
-            context: [line],
-            principal: token.name,
-            http: status,
-            outcome: status === 200 ? 'SUCCESS' : 'FAILURE',
-            sourceIp: request.ip,
-            userAgent: request.headers['user-agent'] ?? null,
-            result: r,
-          });
-        });
-        app.repos.tokens.touch(token.id, Date.now());
-        return r;
+      const result = await app.ingestWriter.store({
+        prepared: jobItems(prepared),
+        format: body.format,
+        tokenId: token.id,
+        tokenName: token.name,
+        requestLine: `${requestLine(request)} · token "${token.name}"`,
+        sourceIp: request.ip,
+        userAgent: request.headers['user-agent'] ?? null,
+        receivedAt: Date.now(),
       });
       request.ingestLogged = true;
       return reply.code(result.rejected > 0 ? 207 : 200).type('application/json; charset=utf-8').send(result);

@@ -43,7 +43,8 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toLocaleString('en-US', 
 /** Maps anything thrown in the scope to a status and a JSON body; unexpected faults are 500s. */
 export function toApiError(error: unknown, request: FastifyRequest): { status: number; body: { error: string; message: string } } {
   const e = error as Partial<FastifyError> & { error?: unknown };
-  if (typeof e.statusCode === 'number' && typeof e.error === 'string' && e.statusCode >= 400 && e.statusCode < 500) {
+  // our own errors: a 4xx, or a 503 the client should retry (the ingest writer is restarting or the server closing)
+  if (typeof e.statusCode === 'number' && typeof e.error === 'string' && ((e.statusCode >= 400 && e.statusCode < 500) || e.statusCode === 503)) {
     return { status: e.statusCode, body: { error: e.error, message: e.message ?? e.error } };
   }
   const route = `${request.method} ${request.url.split('?', 1)[0]}`;
@@ -111,6 +112,7 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((error, request, reply: FastifyReply) => {
     const { status, body } = toApiError(error, request);
     if (status >= 500) request.log.error({ err: error }, 'API request failed');
+    if (status === 503) reply.header('Retry-After', '1');
     return reply.code(status).type(API_CONTENT_TYPE).send(body);
   });
 
