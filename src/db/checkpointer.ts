@@ -6,6 +6,7 @@
 // auto-checkpoint on the server's connection stays as the fallback, and then has little to copy.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { stopThread } from './threads.js';
 
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -48,14 +49,7 @@ export function startCheckpointer(path: string, intervalMs: number): Checkpointe
   worker.on('error', () => undefined);
   worker.unref();
   return {
-    async stop() {
-      // wait for the last checkpoint and the close (kept alive meanwhile), at most 2 s
-      worker.ref();
-      worker.postMessage('stop');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
-      clearTimeout(timer);
-      await worker.terminate();
-    },
+    // waits for the last checkpoint and the close, at most 2 s
+    stop: () => stopThread(worker, exited, 'stop', 2000),
   };
 }

@@ -34,8 +34,6 @@ port.on('message', (message: ToWriter) => {
   queue.flush();
   void Promise.allSettled([...inFlight]).then(() => {
     connection.close();
-    port.postMessage({ type: 'closed' } satisfies FromWriter);
     port.close();
   });
 });
-port.postMessage({ type: 'ready' } satisfies FromWriter);

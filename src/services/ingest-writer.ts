@@ -10,17 +10,16 @@
 // If the thread fails, the batches it held are answered with an error (a re-sent batch is idempotent:
 // the events it did store are duplicates) and the next batch starts a new thread.
 import { Worker } from 'node:worker_threads';
+import { stopThread } from '../db/threads.js';
 import type { WriteQueue } from '../db/write-queue.js';
 import type { Repositories } from '../plugins/db.js';
 import { IngestError, storeApiBatch, type ApiBatchJob, type BatchResult } from './ingest.js';
 
 export type ToWriter = { type: 'store'; id: number; job: ApiBatchJob } | { type: 'close' };
 export type FromWriter =
-  | { type: 'ready' }
   | { type: 'stored'; id: number; result: BatchResult }
   | { type: 'failed'; id: number; message: string }
-  | { type: 'wal'; bytes: number }
-  | { type: 'closed' };
+  | { type: 'wal'; bytes: number };
 
 export interface IngestWriter {
   store(job: ApiBatchJob): Promise<BatchResult>;
@@ -135,13 +134,8 @@ export function createThreadIngestWriter(options: IngestWriterOptions): IngestWr
       const running = current;
       if (!running) return;
       current = undefined;
-      running.worker.ref();
-      running.worker.postMessage({ type: 'close' } satisfies ToWriter);
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 10_000)));
-      const late = await Promise.race([running.exited.then(() => false), timedOut]);
-      clearTimeout(timer);
-      if (late) await running.worker.terminate();
+      // the batches in flight are committed and answered first, at most 10 s
+      await stopThread(running.worker, running.exited, { type: 'close' } satisfies ToWriter, 10_000);
     },
   };
 }
