@@ -275,7 +275,11 @@ export function compileFilter(rt: ResourceTypeDef, filter: Filter, row = 'r'): S
   return compileNode({ rt, row, alias: () => `e${++n}` }, filter);
 }
 
-/** ORDER BY for sortBy (RFC 7644 §3.4.2.3); ties and unsorted lists fall back to creation order. */
+/**
+ * ORDER BY for sortBy (RFC 7644 §3.4.2.3); ties and unsorted lists fall back to creation order.
+ * meta.created has millisecond resolution, so resources created in the same millisecond tie: their
+ * creation order (seq) then follows the requested direction, or "newest first" would not be.
+ */
 export function compileSort(rt: ResourceTypeDef, sortBy: string | undefined, sortOrder: string | undefined, row = 'r'): string {
   const order = (sortOrder ?? 'ascending').toLowerCase();
   if (order !== 'ascending' && order !== 'descending') throw invalidValue(`sortOrder must be "ascending" or "descending", not "${sortOrder}"`);
@@ -298,7 +302,8 @@ export function compileSort(rt: ResourceTypeDef, sortBy: string | undefined, sor
     const p = r.sub ? `${loc.path}.${jsonKey(r.sub.name)}` : loc.path;
     expr = `lower(json_extract(${row}.data, '${p}'))`;
   } else throw invalidValue(`Cannot sort by "${sortBy}"`);
-  return `${expr} IS NULL, ${expr} ${dir}, ${row}.seq ASC`;
+  const tieBreak = loc.kind === 'column' && loc.sql === 'created_at' ? dir : 'ASC';
+  return `${expr} IS NULL, ${expr} ${dir}, ${row}.seq ${tieBreak}`;
 }
 
 function parseSortPath(text: string): AttrPath {

@@ -3,7 +3,7 @@
 // indexed lookups.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { compileFilter } from '../../src/db/scim-query.js';
+import { compileFilter, compileSort } from '../../src/db/scim-query.js';
 import type { AttrPath } from '../../src/scim/filter-ast.js';
 import { evaluateFilter, parseFilter } from '../../src/scim/filter.js';
 import { groupResourceType, resolveAttribute, userResourceType, type ResourceTypeDef } from '../../src/scim/schemas.js';
@@ -268,6 +268,11 @@ t.test('sorting and paging', async (t) => {
   );
   t.same(names(await list({ sortBy: 'externalId' })), sortedBy((u) => u.externalId as string | undefined), 'externalId sorts case-exactly');
   t.same(names(await list({ sortBy: 'meta.created', sortOrder: 'descending' })), [...seedOrder].reverse(), 'sortBy meta.created');
+  t.same(names(await list({ sortBy: 'meta.created' })), seedOrder, 'sortBy meta.created ascending');
+  // users created in the same millisecond tie on meta.created: their creation order follows the direction
+  t.match(compileSort(userResourceType, 'meta.created', 'descending'), /created_at DESC, r\.seq DESC$/, 'newest first even within one millisecond');
+  t.match(compileSort(userResourceType, 'meta.created', 'ascending'), /created_at ASC, r\.seq ASC$/);
+  t.match(compileSort(userResourceType, 'title', 'descending'), /r\.seq ASC$/, 'other ties stay in creation order');
 
   for (const count of [1, 2, 5]) {
     for (const [sortBy, expected] of [
