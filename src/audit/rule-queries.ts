@@ -28,7 +28,7 @@ export function createRuleQueries(sqlite: Sqlite) {
       // the LIMIT is written in too: a bound LIMIT also makes SQLite re-prepare on every run
       st =
         kind === 'count'
-          ? sqlite.prepare(`SELECT count(*) AS n FROM audit_log INDEXED BY audit_log_subject_action_ts WHERE ${where}`)
+          ? sqlite.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM audit_log INDEXED BY audit_log_subject_action_ts WHERE ${where} LIMIT ${COUNT_CAP})`)
           : sqlite.prepare(`SELECT id FROM audit_log INDEXED BY audit_log_subject_action_ts WHERE ${where} ORDER BY ts DESC LIMIT ${limit}`);
       subjectStatements.set(key, st);
     }
@@ -79,6 +79,7 @@ export function createRuleQueries(sqlite: Sqlite) {
   const tokens = new Map<string, { token: TokenInfo | undefined; at: number }>();
 
   return {
+    /** the subject's entries of an action in a window (at most COUNT_CAP: one account under attack must not make each new failure re-count the attack) */
     countForSubject: (subject: string, action: string, since: number, until: number, outcome: string | null = null) =>
       n(forSubject('count', action, outcome).get(subject, since, until)),
     /** ids of the subject's entries of an action in a window, newest first */

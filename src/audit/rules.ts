@@ -78,8 +78,8 @@ export const RULES: Rule[] = [
         if (failures < t.failures!) return null;
         return {
           subject: target,
-          title: `${failures} failed sign-ins for "${target}" — account locked`,
-          explanation: `${failures} failed sign-ins for "${target}" within ${minutes(t.windowMinutes!)}; USER_ACCOUNT_LOCKED followed at ${at(entry.ts)}, so further guessing is blocked for now.`,
+          title: `${atLeast(failures)} failed sign-ins for "${target}" — account locked`,
+          explanation: `${atLeast(failures)} failed sign-ins for "${target}" within ${minutes(t.windowMinutes!)}; USER_ACCOUNT_LOCKED followed at ${at(entry.ts)}, so further guessing is blocked for now.`,
           severity: 'medium',
         };
       }
@@ -89,8 +89,8 @@ export const RULES: Rule[] = [
       const locked = q.countForSubject(target, 'USER_ACCOUNT_LOCKED', since, entry.ts) > 0;
       return {
         subject: target,
-        title: `${failures} failed sign-ins for "${target}" in ${minutes(t.windowMinutes!)}`,
-        explanation: `${failures} LOGIN FAILURE entries for "${target}" within ${minutes(t.windowMinutes!)}, the last from ${entry.sourceIp ?? 'an unknown address'}. ${locked ? 'USER_ACCOUNT_LOCKED followed.' : 'No USER_ACCOUNT_LOCKED followed: the attempts were not stopped by a lock.'}`,
+        title: `${atLeast(failures)} failed sign-ins for "${target}" in ${minutes(t.windowMinutes!)}`,
+        explanation: `${atLeast(failures)} LOGIN FAILURE entries for "${target}" within ${minutes(t.windowMinutes!)}, the last from ${entry.sourceIp ?? 'an unknown address'}. ${locked ? 'USER_ACCOUNT_LOCKED followed.' : 'No USER_ACCOUNT_LOCKED followed: the attempts were not stopped by a lock.'}`,
         related: q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
         severity: locked ? 'medium' : 'high',
       };
@@ -114,8 +114,8 @@ export const RULES: Rule[] = [
       if (failures < t.failures!) return null;
       return {
         subject: target,
-        title: `"${target}" signed in after ${failures} failures`,
-        explanation: `LOGIN SUCCESS for "${target}" from ${entry.sourceIp ?? 'an unknown address'} at ${at(entry.ts)}, after ${failures} failed attempts within ${minutes(t.windowMinutes!)}.`,
+        title: `"${target}" signed in after ${atLeast(failures)} failures`,
+        explanation: `LOGIN SUCCESS for "${target}" from ${entry.sourceIp ?? 'an unknown address'} at ${at(entry.ts)}, after ${atLeast(failures)} failed attempts within ${minutes(t.windowMinutes!)}.`,
         related: q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
       };
     },
@@ -265,8 +265,8 @@ export const RULES: Rule[] = [
       if (count < t.changes!) return null;
       return {
         subject: target.toLowerCase(),
-        title: `${count} password changes for "${target}" in ${hours(t.windowHours!)}`,
-        explanation: `${count} successful CHANGE_PASSWORD entries for "${target}" within ${hours(t.windowHours!)}.`,
+        title: `${atLeast(count)} password changes for "${target}" in ${hours(t.windowHours!)}`,
+        explanation: `${atLeast(count)} successful CHANGE_PASSWORD entries for "${target}" within ${hours(t.windowHours!)}.`,
         related: q.idsForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, 'SUCCESS', 20),
       };
     },
@@ -354,8 +354,8 @@ export const RULES: Rule[] = [
       if (count < t.retries!) return null;
       return {
         subject: target.toLowerCase(),
-        title: `Provisioning of "${target}" retried ${count} times`,
-        explanation: `${count} RETRY_PROVISIONING entries for "${target}" within ${hours(t.windowHours!)}${entry.targetSystem ? ` (last on ${entry.targetSystem})` : ''}.`,
+        title: `Provisioning of "${target}" retried ${atLeast(count)} times`,
+        explanation: `${atLeast(count)} RETRY_PROVISIONING entries for "${target}" within ${hours(t.windowHours!)}${entry.targetSystem ? ` (last on ${entry.targetSystem})` : ''}.`,
         related: q.idsForSubject(target, 'RETRY_PROVISIONING', since, entry.ts, null, 20),
       };
     },

@@ -122,8 +122,11 @@ export const auditLog = sqliteTable(
     // ids. Events without a time are NULL here, which a unique index never compares: the no-replace
     // trigger (migration 0009) refuses those duplicates (ts IS NEW.ts).
     uniqueIndex('audit_log_event_id').on(t.ts, t.eventId).where(sql`${t.eventId} IS NOT NULL`),
-    // the red-flag rules' window queries: per subject and action, in time order
-    index('audit_log_subject_action_ts').on(t.subject, t.action, t.ts),
+    // the red-flag rules' window queries: per subject and action, in time order. The outcome comes
+    // last: the rules count FAILUREs (or SUCCESSes) in a time range, and with it in the index the
+    // count reads no row — without it, each entry of the window cost a random read of its row
+    // (208 µs per count for an account with a wall of failures, measured).
+    index('audit_log_subject_action_ts').on(t.subject, t.action, t.ts, t.outcome),
     // an actor acting on someone else (a token deleting users, an admin resetting a password); an
     // entry whose principal is its subject (a user signing in) is found through the subject index
     index('audit_log_principal_action_ts')

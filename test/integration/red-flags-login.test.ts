@@ -57,6 +57,16 @@ t.test('login-brute-force: 5 failures within 10 minutes raise it; the lock then 
   t.same(linked(app, flag.id), [...ids, lock, sixth]);
 });
 
+t.test('login-brute-force: a wall of failures on one account is counted up to 1000 and each failure linked once', async (t) => {
+  const app = await fresh(t);
+  const ids: number[] = [];
+  for (let i = 0; i < 1005; i++) ids.push(add(app, fail('target', BASE + i * 500)));
+  // theFlag: all 1005 linked, entry_count 1005
+  const flag = theFlag(t, app, 'login-brute-force', 'high', ids);
+  t.equal(flag.title, '1000+ failed sign-ins for "target" in 10 minutes', 'the count stops at 1000');
+  t.match(flag.explanation, '1000+ LOGIN FAILURE entries for "target" within 10 minutes');
+});
+
 t.test('login-brute-force: near misses', async (t) => {
   const app = await fresh(t);
   // 4 failures only
