@@ -29,7 +29,7 @@ const COLUMNS = `id, rule, subject, severity, title, explanation, action, status
   closed_at AS closedAt, closed_by AS closedBy, note`;
 
 export function createFlagRepository(sqlite: Sqlite) {
-  const openFor = sqlite.prepare(`SELECT id FROM red_flags WHERE rule = ? AND subject = ? AND status = 'open'`);
+  const openFor = sqlite.prepare(`SELECT id, last_entry_id AS lastEntryId FROM red_flags WHERE rule = ? AND subject = ? AND status = 'open'`);
   const insert = sqlite.prepare(
     `INSERT INTO red_flags (rule, subject, severity, title, explanation, action, status, entry_count, first_entry_id, last_entry_id, raised_at, updated_at)
      VALUES (@rule, @subject, @severity, @title, @explanation, @action, 'open', 0, @firstId, @lastId, @now, @now)`,
@@ -56,9 +56,14 @@ export function createFlagRepository(sqlite: Sqlite) {
     /** Opens a flag for (rule, subject) or refreshes the open one, and links the entries. Returns the flag id. */
     raise(f: { rule: string; subject: string; severity: Severity; title: string; explanation: string; action: string; entryIds: number[]; now: number }): number {
       const last = Math.max(...f.entryIds);
-      const existing = openFor.get(f.rule, f.subject) as { id: number } | undefined;
+      const existing = openFor.get(f.rule, f.subject) as { id: number; lastEntryId: number | null } | undefined;
       let id: number;
+      let linked = 0;
       if (existing) {
+        // the related entries up to its last one were linked when the flag was last refreshed: an
+        // account under attack refreshes its flag with every failure, and re-linking its 20 latest
+        // failures each time cost more than the rest of the entry
+        linked = existing.lastEntryId ?? 0;
         id = existing.id;
         refresh.run({ id, title: f.title, explanation: f.explanation, action: f.action, severity: f.severity, entryId: last, now: f.now });
       } else {
@@ -68,7 +73,7 @@ export function createFlagRepository(sqlite: Sqlite) {
         );
       }
       let added = 0;
-      for (const entryId of f.entryIds) added += link.run(id, entryId).changes;
+      for (const entryId of f.entryIds) if (entryId > linked) added += link.run(id, entryId).changes;
       if (added) bump.run(added, id);
       return id;
     },
