@@ -1,6 +1,6 @@
 // SCIM use cases for Users and Groups: read, apply, write. Every function is synchronous so that it
 // can run inside a group-commit job together with its audit entry (see db/write-queue.ts).
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import type { GroupRepository, GroupRow, UserRepository, UserRow } from '../db/scim-repository.js';
 import { compileFilter, compileSort } from '../db/scim-query.js';
 import { invalidValue, notFound, preconditionFailed, uniqueness } from '../scim/errors.js';
@@ -13,6 +13,14 @@ import {
   userResourceType,
   type ResourceTypeDef,
 } from '../scim/schemas.js';
+
+/**
+ * A new resource id: a UUIDv7 (RFC 9562), time-ordered. A random UUIDv4 put each new user's
+ * entries at a random page of the id index and of the audit log's resource index; a time-ordered
+ * id appends to both (bench:scim creates wrote 3.5 WAL pages each, 2.2 of them for those two).
+ * The id stays opaque to clients; it reveals the creation time, which meta.created shows anyway.
+ */
+const newId = (): string => uuidv7();
 
 export const MAX_RESULTS = 1000;
 
@@ -319,7 +327,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
 
     createUser(input, passwordHash, baseUrl, p) {
       const data = toStored(input);
-      const row = userRow(data, { id: randomUUID(), createdAt: now(), version: 1 }, passwordHash);
+      const row = userRow(data, { id: newId(), createdAt: now(), version: 1 }, passwordHash);
       row.lastModified = row.createdAt;
       // the row as stored (its document is canonical JSON: reading it back would give the same)
       const u: UserRow = { ...row, seq: writeUser(row.userName, row.id, () => users.insert(row)) };
@@ -398,7 +406,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
 
     createGroup(input, baseUrl, p) {
       const data = toStored(input);
-      const id = randomUUID();
+      const id = newId();
       const row = groupRow(data, { id, createdAt: now(), version: 1 });
       row.lastModified = row.createdAt;
       assertDisplayNameFree(row.displayName);

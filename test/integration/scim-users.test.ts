@@ -81,6 +81,22 @@ t.test('POST /Users: 201 with Location, ETag and complete meta; GET by id return
   t.same(got.json(), user, 'GET returns what POST returned');
 });
 
+t.test('ids are time-ordered UUIDs (v7): each new user and group sorts after the previous one', async (t) => {
+  const { scim } = await build(t);
+  const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const res = await scim({ method: 'POST', url: '/Users', payload: entraUser(`v7-${i}@example.com`) });
+    ids.push((res.json() as Json).id as string);
+  }
+  const group = await scim({ method: 'POST', url: '/Groups', payload: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'V7' } });
+  ids.push((group.json() as Json).id as string);
+  for (const id of ids) t.match(id, V7, `${id} is a UUIDv7`);
+  t.same([...ids].sort(), ids, 'in creation order, also within one millisecond');
+  const ms = parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16);
+  t.ok(Math.abs(ms - Date.now()) < 60_000, 'its first 48 bits are the creation time');
+});
+
 t.test('GET unknown id: 404 SCIM error', async (t) => {
   const { scim } = await build(t);
   const res = await scim({ method: 'GET', url: '/Users/2819c223-7f76-453a-919d-413861904646' });
