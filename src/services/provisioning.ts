@@ -14,9 +14,6 @@ import {
   type ResourceTypeDef,
 } from '../scim/schemas.js';
 
-/** a new resource id, time-ordered (src/scim/ids.ts) */
-const newId = (): string => uuidv7();
-
 export const MAX_RESULTS = 1000;
 
 /** What the audit entry of a change needs from the use case. */
@@ -322,7 +319,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
 
     createUser(input, passwordHash, baseUrl, p) {
       const data = toStored(input);
-      const row = userRow(data, { id: newId(), createdAt: now(), version: 1 }, passwordHash);
+      const row = userRow(data, { id: uuidv7(), createdAt: now(), version: 1 }, passwordHash);
       row.lastModified = row.createdAt;
       // the row as stored (its document is canonical JSON: reading it back would give the same)
       const u: UserRow = { ...row, seq: writeUser(row.userName, row.id, () => users.insert(row)) };
@@ -401,7 +398,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
 
     createGroup(input, baseUrl, p) {
       const data = toStored(input);
-      const id = newId();
+      const id = uuidv7();
       const row = groupRow(data, { id, createdAt: now(), version: 1 });
       row.lastModified = row.createdAt;
       assertDisplayNameFree(row.displayName);
