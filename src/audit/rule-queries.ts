@@ -63,12 +63,16 @@ export function createRuleQueries(sqlite: Sqlite) {
   const serverErrors = sqlite.prepare(
     `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE http >= 500 AND ts >= ? AND ts <= ? AND protocol = 'SCIM' LIMIT ${COUNT_CAP})`,
   );
-  // the partial principal index holds the entries whose actor is not their subject (migration 0008):
-  // its condition is repeated here so that SQLite uses it
-  const scimRemovals = sqlite.prepare(
-    `SELECT id FROM audit_log WHERE principal = ? AND lower(principal) <> subject AND action IN ('PROVISIONING_DELETE', 'PROVISIONING_DISABLE')
-       AND ts >= ? AND ts <= ? AND protocol = 'SCIM' AND outcome = 'SUCCESS' ORDER BY ts DESC LIMIT ${COUNT_CAP}`,
+  // one token's successful SCIM removals: their own small partial index (migration 0011), which
+  // holds every column asked here, so neither query reads a row
+  const removalsWhere = `principal = ? AND action IN ('PROVISIONING_DELETE', 'PROVISIONING_DISABLE') AND protocol = 'SCIM' AND outcome = 'SUCCESS'
+       AND ts >= ? AND ts <= ?`;
+  const scimRemovalCount = sqlite.prepare(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log INDEXED BY audit_log_scim_removal_ts WHERE ${removalsWhere} LIMIT ${COUNT_CAP})`,
   );
+  const scimRemovalIds = sqlite
+    .prepare<[string, number, number, number], number>(`SELECT id FROM audit_log INDEXED BY audit_log_scim_removal_ts WHERE ${removalsWhere} ORDER BY ts DESC LIMIT ?`)
+    .pluck();
   const origin = sqlite.prepare('SELECT 1 FROM login_origins WHERE subject = ? AND kind = ? AND value = ?');
   const anyOrigin = sqlite.prepare('SELECT 1 FROM login_origins WHERE subject = ? AND kind = ? LIMIT 1');
   const addOrigin = sqlite.prepare('INSERT OR IGNORE INTO login_origins (subject, kind, value, first_seen) VALUES (?, ?, ?, ?)');
@@ -103,8 +107,10 @@ export function createRuleQueries(sqlite: Sqlite) {
     },
     countFingerprint: (fingerprint: string, since: number, until: number) => n(byFingerprint.get(fingerprint, since, until)),
     countServerErrors: (since: number, until: number) => n(serverErrors.get(since, until)),
-    /** ids of the users and groups one token deleted or deactivated over SCIM in a window, newest first (at most COUNT_CAP) */
-    scimRemovals: (principal: string, since: number, until: number) => (scimRemovals.all(principal, since, until) as { id: number }[]).map((r) => r.id),
+    /** users and groups one token deleted or deactivated over SCIM in a window (at most COUNT_CAP) */
+    countScimRemovals: (principal: string, since: number, until: number) => n(scimRemovalCount.get(principal, since, until)),
+    /** the entries of those removals, newest first */
+    scimRemovalIds: (principal: string, since: number, until: number, limit: number) => scimRemovalIds.all(principal, since, until, limit),
     /** records where a user signed in from; true when the value is new and the user had earlier origins */
     isNewOrigin(subject: string, kind: 'ip' | 'country', value: string, at: number): boolean {
       if (origin.get(subject, kind, value)) return false;

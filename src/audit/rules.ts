@@ -498,14 +498,15 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.protocol !== 'SCIM' || entry.outcome !== 'SUCCESS' || !entry.principal) return null;
-      const removals = q.scimRemovals(entry.principal, entry.ts - t.windowMinutes! * MIN, entry.ts);
-      const count = removals.length;
+      const since = entry.ts - t.windowMinutes! * MIN;
+      const count = q.countScimRemovals(entry.principal, since, entry.ts);
       if (count < t.removals!) return null;
       return {
         subject: `scim-removal|${entry.principal}`,
         title: `${atLeast(count)} deletions or deactivations over SCIM in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} PROVISIONING_DELETE / PROVISIONING_DISABLE entries over SCIM within ${minutes(t.windowMinutes!)}, by token "${entry.principal}".`,
-        related: removals.slice(0, 200),
+        // the removals that crossed the threshold; an open flag then gains each new one as it comes
+        related: q.scimRemovalIds(entry.principal, since, entry.ts, Math.max(t.removals!, 20)),
       };
     },
   },

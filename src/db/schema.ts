@@ -132,6 +132,12 @@ export const auditLog = sqliteTable(
     index('audit_log_principal_action_ts')
       .on(t.principal, t.action, t.ts)
       .where(sql`${t.principal} IS NOT NULL AND lower(${t.principal}) <> ${t.subject}`),
+    // scim-bulk-removal: one token's successful SCIM deletions and deactivations, every column the
+    // rule asks in the index (a bulk offboarding of thousands of users re-counts its window with
+    // each removal: with row reads that cost 337 µs per removal at 1,000 in the window)
+    index('audit_log_scim_removal_ts')
+      .on(t.principal, t.ts, t.action, t.protocol, t.outcome)
+      .where(sql`${t.action} IN ('PROVISIONING_DELETE', 'PROVISIONING_DISABLE') AND ${t.protocol} = 'SCIM' AND ${t.outcome} = 'SUCCESS'`),
     index('audit_log_fingerprint_ts').on(t.fingerprint, t.ts).where(sql`${t.fingerprint} IS NOT NULL`),
     index('audit_log_5xx_ts').on(t.ts).where(sql`${t.http} >= 500`),
     // the synchronization rules, per source system: tiny, only their own entries

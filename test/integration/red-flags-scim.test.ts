@@ -142,6 +142,17 @@ t.test('scim-bulk-removal: 20 SCIM DELETEs within 10 minutes', async (t) => {
   t.equal(flag.title, '21 deletions or deactivations over SCIM in 10 minutes');
 });
 
+t.test('scim-bulk-removal: a bulk offboarding of 1,005 users is counted up to 1000, every removal linked once', async (t) => {
+  const b = await build(t);
+  const ids: number[] = [];
+  for (let i = 0; i < 1005; i++) {
+    ids.push(add(b.app, { ts: BASE + i * 100, action: 'PROVISIONING_DISABLE', outcome: 'SUCCESS', event: 'Update User', http: 200, principal: 'idp-token', target: `leaver${i}@example.com` }));
+  }
+  // theFlag: all 1005 linked, entry_count 1005
+  const flag = theFlag(t, b.app, 'scim-bulk-removal', 'critical', ids);
+  t.equal(flag.title, '1000+ deletions or deactivations over SCIM in 10 minutes');
+});
+
 t.test('scim-bulk-removal: near misses — 19 removals; removals that are not over SCIM', async (t) => {
   const b = await build(t);
   const ids = await createUsers(b, 19, 'few');

@@ -270,6 +270,10 @@ t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)
     if (sql.includes('subject = lower(?)')) t.match(p, /USING COVERING INDEX audit_log_subject_action_ts \(subject=\? AND action=\? AND ts>\? AND ts<\?\)/, `by subject: ${p}`);
   }
   t.equal(onLog.filter((sql) => sql.includes('subject = lower(?)')).length, 3, 'the count and both ids statements were checked');
+  // scim-bulk-removal: a token's removals, from their own partial index alone
+  const removals = onLog.filter((sql) => sql.includes('audit_log_scim_removal_ts'));
+  t.equal(removals.length, 2, 'the removal count and ids');
+  for (const sql of removals) t.match(plan(sql), /USING COVERING INDEX audit_log_scim_removal_ts \(principal=\? AND ts>\? AND ts<\?\)/, 'removals: covering');
 
   // and the rule that uses it still finds the right entries, newest first
   const ids = [0, 1, 2].map((i) => add(app, failure('alice', BASE + i * MIN)));

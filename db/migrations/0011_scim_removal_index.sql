@@ -1,0 +1,1 @@
+CREATE INDEX `audit_log_scim_removal_ts` ON `audit_log` (`principal`,`ts`,`action`,`protocol`,`outcome`) WHERE "audit_log"."action" IN ('PROVISIONING_DELETE', 'PROVISIONING_DISABLE') AND "audit_log"."protocol" = 'SCIM' AND "audit_log"."outcome" = 'SUCCESS';
