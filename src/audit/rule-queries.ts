@@ -70,9 +70,19 @@ export function createRuleQueries(sqlite: Sqlite) {
   const scimRemovalCount = sqlite.prepare(
     `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log INDEXED BY audit_log_scim_removal_ts WHERE ${removalsWhere} LIMIT ${COUNT_CAP})`,
   );
-  const scimRemovalIds = sqlite
-    .prepare<[string, number, number, number], number>(`SELECT id FROM audit_log INDEXED BY audit_log_scim_removal_ts WHERE ${removalsWhere} ORDER BY ts DESC LIMIT ?`)
-    .pluck();
+  // the LIMIT written in, one statement per limit (a rule's threshold), as for the subject queries
+  const removalIdStatements = new Map<number, Statement<[string, number, number], number>>();
+  function scimRemovalIds(limit: number): Statement<[string, number, number], number> {
+    let st = removalIdStatements.get(limit);
+    if (!st) {
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`not a limit: ${limit}`);
+      st = sqlite
+        .prepare<[string, number, number], number>(`SELECT id FROM audit_log INDEXED BY audit_log_scim_removal_ts WHERE ${removalsWhere} ORDER BY ts DESC LIMIT ${limit}`)
+        .pluck();
+      removalIdStatements.set(limit, st);
+    }
+    return st;
+  }
   const origin = sqlite.prepare('SELECT 1 FROM login_origins WHERE subject = ? AND kind = ? AND value = ?');
   const anyOrigin = sqlite.prepare('SELECT 1 FROM login_origins WHERE subject = ? AND kind = ? LIMIT 1');
   const addOrigin = sqlite.prepare('INSERT OR IGNORE INTO login_origins (subject, kind, value, first_seen) VALUES (?, ?, ?, ?)');
@@ -110,7 +120,7 @@ export function createRuleQueries(sqlite: Sqlite) {
     /** users and groups one token deleted or deactivated over SCIM in a window (at most COUNT_CAP) */
     countScimRemovals: (principal: string, since: number, until: number) => n(scimRemovalCount.get(principal, since, until)),
     /** the entries of those removals, newest first */
-    scimRemovalIds: (principal: string, since: number, until: number, limit: number) => scimRemovalIds.all(principal, since, until, limit),
+    scimRemovalIds: (principal: string, since: number, until: number, limit: number) => scimRemovalIds(limit).all(principal, since, until),
     /** records where a user signed in from; true when the value is new and the user had earlier origins */
     isNewOrigin(subject: string, kind: 'ip' | 'country', value: string, at: number): boolean {
       if (origin.get(subject, kind, value)) return false;

@@ -255,6 +255,7 @@ t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)
   q.countForSubject('alice', 'LOGIN', BASE, BASE + HOUR, 'FAILURE');
   q.idsForSubject('alice', 'LOGIN', BASE, BASE + HOUR, 'FAILURE', 20);
   q.idsForSubject('bob', 'RETRY_PROVISIONING', BASE, BASE + HOUR, null, 20);
+  q.scimRemovalIds('idp-token', BASE, BASE + HOUR, 20);
   const plan = (sql: string) =>
     (sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>((sql.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[])
       .map((r) => r.detail)
