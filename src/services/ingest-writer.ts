@@ -9,8 +9,8 @@
 // entry together or not at all, and the server's reads see a batch as soon as its request is answered.
 // If the thread fails, the batches it held are answered with an error (a re-sent batch is idempotent:
 // the events it did store are duplicates) and the next batch starts a new thread.
-import { Worker } from 'node:worker_threads';
-import { stopThread } from '../db/threads.js';
+import type { Worker } from 'node:worker_threads';
+import { startModuleThread, stopThread } from '../db/threads.js';
 import type { WriteQueue } from '../db/write-queue.js';
 import type { Repositories } from '../plugins/db.js';
 import { IngestError, storeApiBatch, type ApiBatchJob, type BatchResult } from './ingest.js';
@@ -32,35 +32,6 @@ export interface IngestWriterOptions {
   timeZone: string;
   /** the WAL's size, reported by the thread every 256 commits (the checkpointer may start) */
   onWalSize?: (bytes: number) => void;
-}
-
-/** Loads the thread's TypeScript through tsx when the server runs from the sources (npm start, tests). */
-const BOOT = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsx) {
-    const api = await import(workerData.tsx);
-    (api.register ?? api.default.register)();
-  }
-  await import(workerData.entry);
-})().catch((error) => {
-  setImmediate(() => { throw error; });
-});
-`;
-
-function workerEntry(): { entry: string; tsx: string | null } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./ingest-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
-  return { entry, tsx: fromSource ? import.meta.resolve('tsx/esm/api') : null };
-}
-
-/**
- * The server's profiling options (bench:ingest's --cpu-prof profiles the thread too). Nothing else:
- * a Worker refuses per-process options, and V8 flags (--max-semi-space-size…) apply to every isolate
- * anyway; the thread loads tsx itself when it needs it.
- */
-function workerExecArgv(): string[] {
-  return process.execArgv.filter((arg) => /^--(cpu-prof|heap-prof|enable-source-maps)/.test(arg));
 }
 
 /** 503: the batch may or may not be stored; sending it again is safe (stored events are duplicates). */
@@ -86,11 +57,7 @@ export function createThreadIngestWriter(options: IngestWriterOptions): IngestWr
   }
 
   function start(): Worker {
-    const worker = new Worker(BOOT, {
-      eval: true,
-      workerData: { ...workerEntry(), databasePath: options.databasePath, timeZone: options.timeZone },
-      execArgv: workerExecArgv(),
-    });
+    const worker = startModuleThread(import.meta.url, 'ingest-worker', { databasePath: options.databasePath, timeZone: options.timeZone });
     // idle, the thread does not keep the process alive; a batch in flight does
     worker.unref();
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
