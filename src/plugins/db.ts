@@ -79,7 +79,7 @@ export default fp<{ databasePath: string; timeZone: string }>(
     app.decorate('ingestWriter', ingestWriter);
     app.addHook('onClose', async () => {
       await ingestWriter.close();
-      writeQueue.flush();
+      writeQueue.close();
       await checkpointer?.stop();
       connection.close();
     });

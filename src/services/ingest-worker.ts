@@ -31,7 +31,7 @@ function store(id: number, job: ApiBatchJob): void {
 port.on('message', (message: ToWriter) => {
   if (message.type === 'store') return store(message.id, message.job);
   // close: commit what is queued, answer it, then let go of the database
-  queue.flush();
+  queue.close();
   void Promise.allSettled([...inFlight]).then(() => {
     connection.close();
     port.close();

@@ -70,6 +70,22 @@ t.test('flush at shutdown commits what is queued, at once', async (t) => {
   await Promise.all(pending);
 });
 
+t.test('close() answers every job: committed ones whose sync is running and queued ones', async (t) => {
+  const { path, sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite);
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  const first = queue.submit(() => insert.run('committed'));
+  // the first group commits in the check phase of this turn; its fdatasync runs on the thread pool
+  await new Promise((resolve) => setImmediate(resolve));
+  const queued = queue.submit(() => insert.run('queued'));
+  queue.close();
+  const other = new Database(path, { readonly: true });
+  t.teardown(() => other.close());
+  t.equal((other.prepare('SELECT count(*) AS n FROM scratch').get() as { n: number }).n, 2, 'both committed by close()');
+  await Promise.all([first, queued]);
+  t.equal(sqlite.pragma('synchronous', { simple: true }), 2, 'writes outside the queue (console, CLI) stay synchronous=FULL');
+});
+
 t.test('the group runs again with savepoints only when a job fails', async (t) => {
   const { sqlite } = setup(t);
   const queue = createWriteQueue(sqlite);
