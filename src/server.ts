@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void close('SIGTERM'));
 
   await app.listen({ port: config.PORT, host: config.HOST });
+  // the SCIM reads' thread opens its connection now, not when the identity provider's first GET waits
+  app.scimReader.start();
   for (const line of app.startupNotes()) app.log.warn(line);
 }
 

@@ -6,6 +6,7 @@ import { noneMatch, type ChangeSummary, type ListParams, type PasswordUpdate, ty
 import { invalidSyntax, invalidValue } from '../../scim/errors.js';
 import { passwordOfPatch, passwordOfResource } from '../../scim/password.js';
 import { normalizeResource, parseAttributeList } from '../../scim/resource.js';
+import { settle } from '../../services/scim-reads.js';
 import { SEARCH_REQUEST_SCHEMA, groupResourceType, userResourceType, type ResourceTypeDef } from '../../scim/schemas.js';
 import { appendScimEntry } from './audit.js';
 import { toScimError } from './errors.js';
@@ -114,11 +115,11 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
   function register({ rt, noun, plural, hasPassword }: Handlers): void {
     const path = rt.endpoint;
     const isUser = rt.id === 'User';
-    const list = (params: ListParams, baseUrl: string) => (isUser ? svc.listUsers(params, baseUrl) : svc.listGroups(params, baseUrl));
-    const get = (id: string, baseUrl: string, p: Projection) => (isUser ? svc.getUser(id, baseUrl, p) : svc.getGroup(id, baseUrl, p));
+    const resourceType = rt.id;
 
     async function listHandler(request: FastifyRequest, reply: FastifyReply, params: ListParams) {
-      const result = list(params, scimBaseUrl(request));
+      const outcome = await app.scimReader.read({ kind: 'list', resourceType, params, baseUrl: scimBaseUrl(request) });
+      const result = settle(outcome, 'list');
       request.scimAudit.summary = `Listed ${plural}: ${result.summary}`;
       return reply.type(SCIM_CONTENT_TYPE).send(result.body);
     }
@@ -147,11 +148,12 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
     app.get<{ Params: IdParamsT; Querystring: ProjectionQueryT }>(
       `${path}/:id`,
       { schema: { params: IdParams, querystring: ProjectionQuery }, config: { auditType: noun, auditEvent: `Get ${noun}` } },
-      (request, reply) => {
-        const result = get(request.params.id, scimBaseUrl(request), projection(request.query));
+      async (request, reply) => {
+        const job = { kind: 'get', resourceType, id: request.params.id, projection: projection(request.query), baseUrl: scimBaseUrl(request) } as const;
+        const result = settle(await app.scimReader.read(job), 'get');
         describe(request, result.change);
         if (noneMatch(request.headers['if-none-match'], result.etag)) return reply.code(304).header('ETag', result.etag).send();
-        return sendResource(reply, 200, result);
+        return reply.code(200).type(SCIM_CONTENT_TYPE).header('ETag', result.etag).send(result.body);
       },
     );
 
