@@ -1,12 +1,12 @@
 // Opens the SQLite database (WAL, synchronous=FULL so an acknowledged change survives power loss)
 // and applies the drizzle-kit migrations from db/migrations at start-up (not for a second connection
 // of a running server: the ingest writer thread's, { migrate: false }).
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { appPath } from '../paths.js';
 import * as schema from './schema.js';
 
 export type Sqlite = Database.Database;
@@ -16,17 +16,6 @@ export interface Connection {
   sqlite: Sqlite;
   db: Db;
   close(): void;
-}
-
-/** db/migrations, found from this file both in src/ (tsx) and in dist/src/ (compiled). */
-function migrationsFolder(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'db', 'migrations');
-    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('db/migrations not found next to the application');
 }
 
 export function openDatabase(path: string, options: { migrate?: boolean } = {}): Connection {
@@ -53,7 +42,7 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
   // long enough to stall batches (p99 439 ms). The WAL file stays at that size on disk under load.
   sqlite.pragma('wal_autocheckpoint = 50000');
   const db = drizzle(sqlite, { schema });
-  if (options.migrate !== false) migrate(db, { migrationsFolder: migrationsFolder() });
+  if (options.migrate !== false) migrate(db, { migrationsFolder: appPath(import.meta.url, join('db', 'migrations'), join('meta', '_journal.json')) });
   return {
     sqlite,
     db,

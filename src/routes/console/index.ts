@@ -1,5 +1,5 @@
 // The admin console scope: sessions, CSRF, Eta views, the sign-in guard and HTML error pages.
-import { fileURLToPath } from 'node:url';
+import { appPath } from '../../paths.js';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
@@ -16,7 +16,7 @@ import logsRoutes from './logs.js';
 import profileRoutes from './profile.js';
 import redFlagRoutes from './red-flags.js';
 
-const root = (dir: string) => fileURLToPath(new URL(`../../../${dir}`, import.meta.url));
+const root = (dir: string) => appPath(import.meta.url, dir);
 
 declare module 'fastify' {
   interface FastifyRequest {
