@@ -1,7 +1,7 @@
 // `npm run bench:ingest`: events/s through real HTTP POST /api/v1/events, at 0 existing entries and
 // at 10,000,000, with every red-flag rule on.
 //
-// The server runs as `node bin/start.mjs` on a fresh SQLite file in a temporary directory, with an
+// The server runs as `npm start` runs it (compiled, with its node options) on a fresh SQLite file in a temporary directory, with an
 // ingest token made by the real CLI. C client connections (keep-alive, in this process) each post
 // batches of B realistic mixed events (LOGIN SUCCESS/FAILURE, LOGOUT, password events,
 // PROVISIONING_*, SYNCHRONIZATION…, many distinct users, unique sender ids) in a closed loop for
@@ -14,7 +14,7 @@
 // BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (3), BENCH_BATCH (500), BENCH_USERS (500000 distinct
 // users), BENCH_DIR (parent of the temporary directory, default the OS temp dir), BENCH_KEEP=1 keeps
 // the database; BENCH_CPU_PROF=1 runs the server with --cpu-prof and prints where its time went
-// (BENCH_SERVER_SCRIPT=dist/src/server.js after `npm run build` gives real line numbers);
+// (BENCH_SERVER_SCRIPT: another server entry than the compiled dist/src/server.js);
 // BENCH_STRICT=1 exits 1 when a target is missed (correctness failures always do).
 //
 // Output: progress on stderr; on stdout the details and one summary line:
@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createAuditRepository } from '../src/db/audit-repository.js';
 import { prepareEvent } from '../src/services/ingest.js';
-import { cpuSeconds, envInt, freePort, machineBusySeconds, nowUs, quantile, runNode, startServer, summarizeCpuProfile, type ServerProcess, type TimeWindow, rng } from './lib.js';
+import { buildServer, cpuSeconds, envInt, freePort, machineBusySeconds, nowUs, quantile, runNode, startServer, summarizeCpuProfile, type ServerProcess, type TimeWindow, rng } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';
@@ -41,7 +41,7 @@ const USERS = envInt('BENCH_USERS', 500_000);
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
 const KEEP = process.env.BENCH_KEEP === '1';
-const SERVER_SCRIPT = join(ROOT, process.env.BENCH_SERVER_SCRIPT ?? 'bin/start.mjs');
+
 const TARGETS = { rate: 20_000, ratio: 0.8 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -323,6 +323,7 @@ async function main(): Promise<number> {
   const dbPath = join(dir, 'iamtrail.sqlite');
   const profDir = CPU_PROF ? mkdtempSync(join(tmpdir(), 'iamtrail-bench-prof-')) : undefined;
   const env = { ...process.env, DATABASE_PATH: dbPath, LOG_LEVEL: 'warn' };
+  const script = process.env.BENCH_SERVER_SCRIPT ? join(ROOT, process.env.BENCH_SERVER_SCRIPT) : await buildServer();
   let server: ServerProcess | undefined;
   const windows: TimeWindow[] = [];
   try {
@@ -332,11 +333,11 @@ async function main(): Promise<number> {
     const run = async (label: string, seed: number): Promise<RunResult> => {
       const port = await freePort();
       server = await startServer({
-        script: SERVER_SCRIPT,
+        script,
         env: { ...env, PORT: String(port), HOST },
         host: HOST,
         port,
-        // one directory per run: the main thread's profile is the largest file in it (tsx adds a loader thread)
+        // one directory per run: the main thread's profile is the largest file in it (the threads write theirs too)
         nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, label)}`] : [],
       });
       const pid = server.pid;

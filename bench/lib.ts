@@ -1,6 +1,7 @@
 // Shared benchmark helpers: server child process, CLI runs, autocannon load with exact latencies, RSS sampling, CPU profile summary.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createConnection, createServer } from 'node:net';
 import autocannon from 'autocannon';
 
@@ -66,6 +67,16 @@ export interface ServerProcess {
   /** SIGKILL if still running (for error paths) */
   kill(): void;
   exited(): boolean;
+}
+
+/**
+ * Compiles the server as `npm start` does (its prestart is `npm run build`), so that a bench measures
+ * the code that runs; returns the server's entry.
+ */
+export async function buildServer(): Promise<string> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  await runNode([fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '-p', `${root}tsconfig.build.json`], process.env, 120_000);
+  return `${root}dist/src/server.js`;
 }
 
 /** the node options of `npm start` (package.json), so that a bench measures the server as it runs */

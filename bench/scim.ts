@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import {
+  buildServer,
   cleanupOnSignal,
   cpuSeconds,
   envInt,
@@ -22,7 +23,7 @@ import {
   type TimeWindow,
 } from './lib.js';
 
-// The server runs as `node bin/start.mjs` on a fresh SQLite file in a temporary directory; the load
+// The server runs as `npm start` runs it (compiled, with its node options) on a fresh SQLite file in a temporary directory; the load
 // (autocannon) runs in this process and talks only to 127.0.0.1. Every phase is bounded: creates by
 // BENCH_USERS requests, PATCH and GET by BENCH_SECONDS each. Latencies are measured per response
 // (sub-millisecond); RSS is the server's VmRSS sampled every 200 ms.
@@ -38,8 +39,8 @@ import {
 //                                connections / rate (64 at 10,000/s: 6.4 ms), so "≥ 10,000/s with
 //                                p99 ≤ 5 ms" can only be met with fewer requests in flight
 //   BENCH_NODE_ARGS              extra node options for the server, space-separated
-//   BENCH_SERVER_SCRIPT          the server entry (default bin/start.mjs; dist/src/server.js after
-//                                `npm run build` runs the compiled server, and profiles get line numbers)
+//   BENCH_SERVER_SCRIPT          the server entry (default: compile as `npm start` does, then
+//                                dist/src/server.js)
 //   BENCH_CPU_PROF=1             run the server with --cpu-prof and print where its time went per phase
 //                                (the profile stays in BENCH_CPU_PROF_DIR, default a new temp directory)
 //   BENCH_STRICT=1               exit 1 when a performance target is missed (correctness failures always do)
@@ -121,7 +122,7 @@ async function main(): Promise<number> {
     const token = (await runNode([cli, 'token', 'create', '--name', 'bench'], env)).trim().split('\n').pop()!.trim();
 
     server = await startServer({
-      script: process.env.BENCH_SERVER_SCRIPT ?? join(ROOT, 'bin/start.mjs'),
+      script: process.env.BENCH_SERVER_SCRIPT ?? (await buildServer()),
       env,
       host: HOST,
       port,
