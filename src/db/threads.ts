@@ -2,7 +2,7 @@
 // stopping one (those and the checkpointer) without losing its last work.
 import { Worker } from 'node:worker_threads';
 
-/** Loads the thread's TypeScript through tsx when the server runs from the sources (npm start, tests). */
+/** Loads the thread's TypeScript through tsx when the app runs from the sources (the tests; npm start runs dist). */
 const BOOT = `
 const { workerData } = require('node:worker_threads');
 (async () => {

@@ -10,7 +10,7 @@ export type ReadJob =
 
 export type ReadOutcome =
   | { ok: true; kind: 'list'; body: string; summary: string }
-  | { ok: true; kind: 'get'; body: string; etag: string; location: string; change: ChangeSummary }
+  | { ok: true; kind: 'get'; body: string; etag: string; change: ChangeSummary }
   | { ok: false; status: number; detail: string; scimType?: ScimType };
 
 /** Runs one read; a SCIM error (unknown id, invalid filter…) is an outcome, anything else throws. */
@@ -22,7 +22,7 @@ export function runRead(svc: ProvisioningService, job: ReadJob): ReadOutcome {
       return { ok: true, kind: 'list', body: JSON.stringify(result.body), summary: result.summary };
     }
     const result = isUser ? svc.getUser(job.id, job.baseUrl, job.projection) : svc.getGroup(job.id, job.baseUrl, job.projection);
-    return { ok: true, kind: 'get', body: JSON.stringify(result.resource), etag: result.etag, location: result.location, change: result.change };
+    return { ok: true, kind: 'get', body: JSON.stringify(result.resource), etag: result.etag, change: result.change };
   } catch (error) {
     if (error instanceof ScimError) return { ok: false, status: error.status, detail: error.message, scimType: error.scimType };
     throw error;
