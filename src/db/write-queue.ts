@@ -66,6 +66,11 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   const syncNormal = sqlite.prepare('PRAGMA synchronous = NORMAL');
   const syncFull = sqlite.prepare('PRAGMA synchronous = FULL');
   const begin = sqlite.prepare('BEGIN IMMEDIATE');
+  // the connection's busy timeout, and none: see tryBegin
+  const busyWait = sqlite.prepare(`PRAGMA busy_timeout = ${Number(sqlite.pragma('busy_timeout', { simple: true }))}`);
+  const busyNoWait = sqlite.prepare('PRAGMA busy_timeout = 0');
+  /** since when BEGIN has found another connection writing (0: it has not) */
+  let busySince = 0;
   const commit = sqlite.prepare('COMMIT');
   const rollback = sqlite.prepare('ROLLBACK');
   const savepoint = sqlite.prepare('SAVEPOINT job');
@@ -126,11 +131,34 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     return walFd;
   }
 
-  /** Runs and commits one group; false if BEGIN or COMMIT failed (its jobs are rejected). */
-  function commitBatch(batch: Job[], durable: boolean): boolean {
+  /**
+   * BEGIN IMMEDIATE without waiting: false while another connection writes (the SCIM reader or the
+   * ingest writer thread, the CLI). SQLite's busy handler would sleep 1 ms or more on this thread
+   * (on the server's, the event loop) when the other COMMIT takes a fraction of that; the group is
+   * tried again on the next turn instead.
+   */
+  function tryBegin(): boolean {
+    busyNoWait.get();
+    try {
+      begin.run();
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
+      throw error;
+    } finally {
+      busyWait.get();
+    }
+  }
+
+  /**
+   * Runs and commits one group; false if BEGIN or COMMIT failed (its jobs are rejected), 'busy' if
+   * another connection was writing and `wait` is false (nothing was run).
+   */
+  function commitBatch(batch: Job[], durable: boolean, wait: boolean): boolean | 'busy' {
     try {
       if (!durable) syncNormal.run();
-      begin.run();
+      if (wait) begin.run();
+      else if (!tryBegin()) return 'busy';
       if (!runOptimistically(batch)) {
         // a job failed: the group runs again, each job in its own savepoint, so that only the failing
         // job's writes are undone (the jobs only write to the database, so running them again is safe)
@@ -168,7 +196,10 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     if (syncInFlight || queue.length === 0) return;
     const fd = wal();
     const batch = take();
-    if (!commitBatch(batch, fd === null)) return schedule();
+    const committed = commitBatch(batch, fd === null, false);
+    if (committed === 'busy') return retryWhenFree(batch);
+    busySince = 0;
+    if (!committed) return schedule();
     if (fd === null) {
       // committed with synchronous=FULL (no WAL file yet, or an in-memory database)
       for (const job of batch) settle(job);
@@ -188,6 +219,18 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
       if (closed) closeWal();
       else schedule();
     });
+  }
+
+  /** Another connection is writing: the group goes back to the head of the queue and is tried again. */
+  function retryWhenFree(batch: Job[]): void {
+    queue = queue.length === 0 ? batch : batch.concat(queue);
+    const now = performance.now();
+    if (busySince === 0) busySince = now;
+    scheduled = true;
+    // the next turns for the first 2 ms (a group's COMMIT without fsync takes ~0.1-0.5 ms), then every
+    // 1 ms: long writes (a checkpoint, an ingested batch of 500 events, the CLI) are not spun on
+    if (now - busySince < 2) setImmediate(commitQueued);
+    else setTimeout(commitQueued, 1);
   }
 
   function closeWal(): void {
@@ -211,7 +254,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     const committed: Job[] = [];
     while (queue.length > 0) {
       const batch = take();
-      if (commitBatch(batch, fd === null)) committed.push(...batch);
+      if (commitBatch(batch, fd === null, true)) committed.push(...batch);
     }
     let failure: unknown = null;
     if (fd !== null && unsynced.length + committed.length > 0) {

@@ -128,3 +128,32 @@ t.test('the checkpointer thread copies the WAL into the database while the queue
   t.ok(size >= 3_000_000, `the database file grew to ${size} bytes`);
   t.equal((sqlite.prepare('SELECT count(*) AS n FROM scratch').get() as { n: number }).n, 1500);
 });
+
+t.test('while another connection writes, the queue waits without blocking the event loop', async (t) => {
+  const { path, sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite);
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  await queue.submit(() => insert.run('first'));
+  const other = new Database(path);
+  t.teardown(() => other.close());
+  other.exec('BEGIN IMMEDIATE');
+  let done = false;
+  const job = queue.submit(() => insert.run('second')).then(() => (done = true));
+  // SQLite's busy handler would sleep on this thread; the queue tries again on later turns instead
+  const started = performance.now();
+  let turns = 0;
+  while (performance.now() - started < 30) {
+    await new Promise((r) => setTimeout(r, 1));
+    turns++;
+  }
+  t.notOk(done, 'the job waits while the other connection holds the write lock');
+  t.ok(turns >= 5, `the event loop kept running (${turns} timer turns in 30 ms)`);
+  other.exec("INSERT INTO scratch (value) VALUES ('other'); COMMIT");
+  await job;
+  t.same(
+    sqlite.prepare('SELECT value FROM scratch ORDER BY id').pluck().all(),
+    ['first', 'other', 'second'],
+    'committed once the other connection had',
+  );
+  t.equal(sqlite.pragma('busy_timeout', { simple: true }), 5000, 'the connection keeps its busy timeout for other statements');
+});
