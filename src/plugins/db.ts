@@ -35,8 +35,6 @@ declare module 'fastify' {
     writeQueue: WriteQueue;
     /** stores POST /api/v1/events batches (on a writer thread of its own) */
     ingestWriter: IngestWriter;
-    /** what each write queue reports every 256 commits: the WAL file's size (may start the checkpointer) */
-    reportWalSize: (bytes: number) => void;
   }
 }
 
@@ -73,7 +71,6 @@ export default fp<{ databasePath: string; timeZone: string }>(
       if (statSync(connection.sqlite.name).size < CHECKPOINTER_DB_BYTES) return;
       checkpointer = startCheckpointer(connection.sqlite.name, 100);
     };
-    app.decorate('reportWalSize', onWalSize);
     const writeQueue = createWriteQueue(connection.sqlite, { onWalSize });
     app.decorate('writeQueue', writeQueue);
     const ingestWriter = connection.sqlite.memory

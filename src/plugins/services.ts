@@ -29,8 +29,6 @@ export default fp(
       ? createInlineScimReader(inline)
       : createThreadScimReader({
           databasePath: sqlite.name,
-          timeZone: app.config.TZ,
-          onWalSize: app.reportWalSize,
           inline,
           onThreadError: (message) => app.log.error(`the SCIM reader thread stopped (${message}); reads run on the event loop for now`),
         });

@@ -2,13 +2,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hashPassword } from '../../auth/password.js';
-import { type ChangeSummary, type ListParams, type PasswordUpdate, type Projection, type ResourceResult } from '../../services/provisioning.js';
+import { noneMatch, type ChangeSummary, type ListParams, type PasswordUpdate, type Projection, type ResourceResult } from '../../services/provisioning.js';
 import { invalidSyntax, invalidValue } from '../../scim/errors.js';
 import { passwordOfPatch, passwordOfResource } from '../../scim/password.js';
 import { normalizeResource, parseAttributeList } from '../../scim/resource.js';
-import { readStatus, settle, type ReadLog } from '../../services/scim-reads.js';
+import { settle } from '../../services/scim-reads.js';
 import { SEARCH_REQUEST_SCHEMA, groupResourceType, userResourceType, type ResourceTypeDef } from '../../scim/schemas.js';
-import { appendScimEntry, requestInfo } from './audit.js';
+import { appendScimEntry } from './audit.js';
 import { toScimError } from './errors.js';
 import { SCIM_CONTENT_TYPE, scimBaseUrl } from './index.js';
 
@@ -73,11 +73,6 @@ function describe(request: FastifyRequest, change: ChangeSummary): void {
   });
 }
 
-/** What the reader thread needs to append a read's entry itself. */
-function readLog(request: FastifyRequest): ReadLog {
-  return { request: requestInfo(request), ctx: request.scimAudit, ifNoneMatch: request.headers['if-none-match'] };
-}
-
 interface Handlers {
   rt: ResourceTypeDef;
   noun: string;
@@ -123,10 +118,9 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
     const resourceType = rt.id;
 
     async function listHandler(request: FastifyRequest, reply: FastifyReply, params: ListParams) {
-      const outcome = await app.scimReader.read({ kind: 'list', resourceType, params, baseUrl: scimBaseUrl(request) }, readLog(request));
-      if (outcome.logged) request.scimAudit.written = true;
+      const outcome = await app.scimReader.read({ kind: 'list', resourceType, params, baseUrl: scimBaseUrl(request) });
       const result = settle(outcome, 'list');
-      request.scimAudit.summary = result.summary;
+      request.scimAudit.summary = `Listed ${plural}: ${result.summary}`;
       return reply.type(SCIM_CONTENT_TYPE).send(result.body);
     }
 
@@ -156,11 +150,9 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
       { schema: { params: IdParams, querystring: ProjectionQuery }, config: { auditType: noun, auditEvent: `Get ${noun}` } },
       async (request, reply) => {
         const job = { kind: 'get', resourceType, id: request.params.id, projection: projection(request.query), baseUrl: scimBaseUrl(request) } as const;
-        const outcome = await app.scimReader.read(job, readLog(request));
-        if (outcome.logged) request.scimAudit.written = true;
-        const result = settle(outcome, 'get');
+        const result = settle(await app.scimReader.read(job), 'get');
         describe(request, result.change);
-        if (readStatus(outcome, request.headers['if-none-match']) === 304) return reply.code(304).header('ETag', result.etag).send();
+        if (noneMatch(request.headers['if-none-match'], result.etag)) return reply.code(304).header('ETag', result.etag).send();
         return reply.code(200).type(SCIM_CONTENT_TYPE).header('ETag', result.etag).send(result.body);
       },
     );
