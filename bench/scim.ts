@@ -35,6 +35,10 @@ import {
 //                                bench:ingest does): the server's code for that request, and the
 //                                reader thread's, is compiled by then, and the reads' pages cached
 //   BENCH_CONNECTIONS (64)       connections of the create and PATCH phases
+//   BENCH_MIXED_SECONDS (5)      length of the mixed phase: PATCH (16 connections) and GET (16) at
+//                                once, as an IdP's sync does; reported, no target. The event loop
+//                                commits the PATCHes and the reader thread the reads' entries, so
+//                                the two writers take turns on SQLite's write lock
 //   BENCH_GET_CONNECTIONS (16)   connections of the GET phase: in a closed loop the mean latency is
 //                                connections / rate (64 at 10,000/s: 6.4 ms), so "≥ 10,000/s with
 //                                p99 ≤ 5 ms" can only be met with fewer requests in flight
@@ -51,6 +55,8 @@ const SECONDS = envInt('BENCH_SECONDS', 10);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 64);
 const GET_CONNECTIONS = envInt('BENCH_GET_CONNECTIONS', 16);
+const MIXED_SECONDS = envInt('BENCH_MIXED_SECONDS', 5);
+const MIXED_CONNECTIONS = 16;
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
@@ -172,10 +178,10 @@ async function main(): Promise<number> {
 
     // 3. PATCH displayName of random existing users
     let patchN = 0;
-    const patches = await phase('patch', {
+    const patchLoad = (connections: number, duration: number): Parameters<typeof runLoad>[0] => ({
       url: `${base}/scim/v2/Users`,
-      connections: CONNECTIONS,
-      duration: SECONDS,
+      connections,
+      duration,
       method: 'PATCH',
       headers,
       requests: [
@@ -188,18 +194,35 @@ async function main(): Promise<number> {
         },
       ],
     });
+    const patches = await phase('patch', patchLoad(CONNECTIONS, SECONDS));
 
     // 4. GET ?filter=userName eq "<random existing userName>"
-    const gets = await phase('get', {
+    const getLoad = (connections: number, duration: number): Parameters<typeof runLoad>[0] => ({
       url: `${base}/scim/v2/Users`,
-      connections: GET_CONNECTIONS,
-      duration: SECONDS,
+      connections,
+      duration,
       method: 'GET',
       headers: { authorization: headers.authorization },
       requests: [{ setupRequest: (req) => ({ ...req, path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${pick(userNames)}"`)}` }) }],
     });
+    const gets = await phase('get', getLoad(GET_CONNECTIONS, SECONDS));
 
-    // 5. graceful stop (the app flushes its write queue), then count what the database holds
+    // 5. mixed: PATCH and GET at once (no warm-up: both were just run)
+    const mixed: LoadResult[] = [];
+    if (MIXED_SECONDS > 0) {
+      const [server0, client0] = [cpuSeconds(pid), cpuSeconds(process.pid)];
+      mixed.push(...(await Promise.all([runLoad(patchLoad(MIXED_CONNECTIONS, MIXED_SECONDS)), runLoad(getLoad(MIXED_CONNECTIONS, MIXED_SECONDS))])));
+      const [mp, mg] = mixed as [LoadResult, LoadResult];
+      const pct = (cpuS: number) => `${Math.round((100 * cpuS) / mg.seconds)}%`;
+      console.log(
+        `bench:scim phase=mixed patch/s=${Math.round(mp.rate)} patch_p99_ms=${fixed(mp.p99)} get/s=${Math.round(mg.rate)} get_p99_ms=${fixed(mg.p99)} ` +
+          `max_ms=${fixed(Math.max(mp.max, mg.max))} non2xx=${mp.non2xx + mg.non2xx} errors=${mp.errors + mg.errors} ` +
+          `server_cpu=${pct(cpuSeconds(pid) - server0)} client_cpu=${pct(cpuSeconds(process.pid) - client0)} rss_mb=${Math.round(rss.maxKb() / 1024)}`,
+      );
+      if (server.exited()) throw new Error('the server exited during the mixed phase');
+    }
+
+    // 6. graceful stop (the app flushes its write queue), then count what the database holds
     rss.stop();
     await server.stop(profDir ? 120_000 : 15_000);
     const db = new Database(dbPath, { readonly: true, fileMustExist: true });
@@ -210,7 +233,7 @@ async function main(): Promise<number> {
     db.close();
 
     // correctness counts the warm-ups' requests too
-    const phases = [creates, patches, gets, ...warmups];
+    const phases = [creates, patches, gets, ...mixed, ...warmups];
     const sent = phases.reduce((s, r) => s + r.sent, 0);
     const non2xx = phases.reduce((s, r) => s + r.non2xx, 0);
     const errors = phases.reduce((s, r) => s + r.errors, 0);
@@ -239,6 +262,7 @@ async function main(): Promise<number> {
     console.log(
       `bench:scim users=${users} creates/s=${Math.round(creates.rate)} create_p99_ms=${fixed(creates.p99)} ` +
         `patch/s=${Math.round(patches.rate)} patch_p99_ms=${fixed(patches.p99)} get/s=${Math.round(gets.rate)} get_p99_ms=${fixed(gets.p99)} get_conns=${GET_CONNECTIONS} ` +
+        (mixed.length ? `mixed_patch/s=${Math.round(mixed[0]!.rate)} mixed_get/s=${Math.round(mixed[1]!.rate)} mixed_get_p99_ms=${fixed(mixed[1]!.p99)} ` : '') +
         `rss_max_mb=${Math.round(rssMb)} logged=${auditScim}/${sent} non2xx=${non2xx}${errors ? ` errors=${errors}` : ''} ` +
         `creates>=${TARGETS.createsPerSec}:${verdict(pass.creates)} patch>=${TARGETS.patchPerSec}:${verdict(pass.patch)} ` +
         `get>=${TARGETS.getPerSec}&p99<=${TARGETS.getP99Ms}ms:${verdict(pass.get)} rss<=${TARGETS.rssMb}MB:${verdict(pass.rss)} ` +
