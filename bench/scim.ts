@@ -36,7 +36,7 @@ import {
 //                                reader thread's, is compiled by then, and the reads' pages cached
 //   BENCH_CONNECTIONS (64)       connections of the create and PATCH phases
 //   BENCH_MIXED_SECONDS (5)      length of the mixed phase: PATCH (16 connections) and GET (16) at
-//                                once, as an IdP's sync does; reported, no target. The event loop
+//                                once, as an IdP's sync does; reported, no target (0: skipped). The event loop
 //                                commits the PATCHes and the reader thread the reads' entries, so
 //                                the two writers take turns on SQLite's write lock
 //   BENCH_GET_CONNECTIONS (16)   connections of the GET phase: in a closed loop the mean latency is
@@ -55,7 +55,7 @@ const SECONDS = envInt('BENCH_SECONDS', 10);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 64);
 const GET_CONNECTIONS = envInt('BENCH_GET_CONNECTIONS', 16);
-const MIXED_SECONDS = envInt('BENCH_MIXED_SECONDS', 5);
+const MIXED_SECONDS = process.env.BENCH_MIXED_SECONDS === '0' ? 0 : envInt('BENCH_MIXED_SECONDS', 5);
 const MIXED_CONNECTIONS = 16;
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
