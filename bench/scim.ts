@@ -36,9 +36,8 @@ import {
 //                                reader thread's, is compiled by then, and the reads' pages cached
 //   BENCH_CONNECTIONS (64)       connections of the create and PATCH phases
 //   BENCH_MIXED_SECONDS (5)      length of the mixed phase: PATCH (16 connections) and GET (16) at
-//                                once, as an IdP's sync does; reported, no target (0: skipped). The event loop
-//                                commits the PATCHes and the reader thread the reads' entries, so
-//                                the two writers take turns on SQLite's write lock
+//                                once, as an IdP's sync does; reported, no target (0: skipped).
+//                                The reads' entries share the PATCHes' group commits
 //   BENCH_GET_CONNECTIONS (16)   connections of the GET phase: in a closed loop the mean latency is
 //                                connections / rate (64 at 10,000/s: 6.4 ms), so "≥ 10,000/s with
 //                                p99 ≤ 5 ms" can only be met with fewer requests in flight
