@@ -143,7 +143,9 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
       begin.run();
       return true;
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
+      // SQLITE_BUSY, or an extended code such as SQLITE_BUSY_RECOVERY (another connection is
+      // recovering the WAL after a crash): both clear up by themselves, as the busy handler assumed
+      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) return false;
       throw error;
     } finally {
       busyWait.get();
