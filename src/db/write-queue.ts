@@ -132,8 +132,8 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   }
 
   /**
-   * BEGIN IMMEDIATE without waiting: false while another connection writes (the SCIM reader or the
-   * ingest writer thread, the CLI). SQLite's busy handler would sleep 1 ms or more on this thread
+   * BEGIN IMMEDIATE without waiting: false while another connection writes (the ingest writer
+   * thread's, the CLI's). SQLite's busy handler would sleep 1 ms or more on this thread
    * (on the server's, the event loop) when the other COMMIT takes a fraction of that; the group is
    * tried again on the next turn instead.
    */
@@ -249,6 +249,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
 
   function flush(): void {
     scheduled = false;
+    busySince = 0;
     // shutdown: what is committed but not yet synced, and what is queued, is made durable now
     const fd = walFd;
     const unsynced = syncing ?? [];
