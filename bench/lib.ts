@@ -5,12 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { createConnection, createServer } from 'node:net';
 import autocannon from 'autocannon';
 
-/** A positive integer from the environment, or the default. */
-export function envInt(name: string, fallback: number): number {
+/** An integer ≥ `min` (default 1: a positive integer) from the environment, or the default. */
+export function envInt(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`${name} must be ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, got "${raw}"`);
+  }
   return n;
 }
 

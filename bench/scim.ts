@@ -54,7 +54,7 @@ const SECONDS = envInt('BENCH_SECONDS', 10);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 64);
 const GET_CONNECTIONS = envInt('BENCH_GET_CONNECTIONS', 16);
-const MIXED_SECONDS = process.env.BENCH_MIXED_SECONDS === '0' ? 0 : envInt('BENCH_MIXED_SECONDS', 5);
+const MIXED_SECONDS = envInt('BENCH_MIXED_SECONDS', 5, 0);
 const MIXED_CONNECTIONS = 16;
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
