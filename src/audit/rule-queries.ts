@@ -83,9 +83,8 @@ export function createRuleQueries(sqlite: Sqlite) {
     }
     return st;
   }
-  const origin = sqlite.prepare('SELECT 1 FROM login_origins WHERE subject = ? AND kind = ? AND value = ?');
-  const anyOrigin = sqlite.prepare('SELECT 1 FROM login_origins WHERE subject = ? AND kind = ? LIMIT 1');
   const addOrigin = sqlite.prepare('INSERT OR IGNORE INTO login_origins (subject, kind, value, first_seen) VALUES (?, ?, ?, ?)');
+  const otherOrigin = sqlite.prepare('SELECT 1 FROM login_origins WHERE subject = ? AND kind = ? AND value <> ? LIMIT 1');
   const tokenByName = sqlite.prepare('SELECT expires_at AS expiresAt, revoked_at AS revokedAt, scope FROM api_tokens WHERE lower(name) = lower(?)');
 
   const n = (row: unknown) => (row as { n: number }).n;
@@ -123,10 +122,10 @@ export function createRuleQueries(sqlite: Sqlite) {
     scimRemovalIds: (principal: string, since: number, until: number, limit: number) => scimRemovalIds(limit).all(principal, since, until),
     /** records where a user signed in from; true when the value is new and the user had earlier origins */
     isNewOrigin(subject: string, kind: 'ip' | 'country', value: string, at: number): boolean {
-      if (origin.get(subject, kind, value)) return false;
-      const hadAny = !!anyOrigin.get(subject, kind);
-      addOrigin.run(subject, kind, value, at);
-      return hadAny;
+      // the INSERT is the lookup: a known origin changes nothing (first_seen stays), a new one is
+      // recorded, and only then are the user's other origins asked for (two statements, not three)
+      if (addOrigin.run(subject, kind, value, at).changes === 0) return false;
+      return !!otherOrigin.get(subject, kind, value);
     },
     /** a token by name; kept for a second (asked for every SCIM entry; only the expiry flag uses it) */
     token(name: string) {
