@@ -48,7 +48,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return { ...raw, publicUrl: raw.PUBLIC_URL?.replace(/\/+$/, '') };
 }
 
-function isValidTimeZone(tz: string): boolean {
+/** An IANA time zone name that this Node's Intl knows (TZ, and the Rules screen's business hours). */
+export function isValidTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;

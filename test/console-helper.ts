@@ -59,7 +59,10 @@ export function hxCsrfOf(html: string): string | undefined {
   return /hx-headers='\{"x-csrf-token": "([^"]*)"\}'/.exec(html)?.[1];
 }
 
-export function formBody(fields: Record<string, string>): string {
+/** Form fields: a record, or name/value pairs when a name repeats (checkboxes of one name). */
+export type FormFields = Record<string, string> | [string, string][];
+
+export function formBody(fields: FormFields): string {
   return new URLSearchParams(fields).toString();
 }
 
@@ -137,9 +140,10 @@ export class Browser {
   }
 
   /** A form post; the CSRF token of the last page is added unless `_csrf` is given (null: none). */
-  post(url: string, fields: Record<string, string> = {}, opts: { csrf?: string | null; headers?: Record<string, string> } = {}): Promise<Res> {
+  post(url: string, fields: FormFields = {}, opts: { csrf?: string | null; headers?: Record<string, string> } = {}): Promise<Res> {
     const csrf = opts.csrf === undefined ? this.csrf : opts.csrf;
-    const body = csrf === null || csrf === undefined ? fields : { _csrf: csrf, ...fields };
+    const pairs = Array.isArray(fields) ? fields : Object.entries(fields);
+    const body: [string, string][] = csrf === null || csrf === undefined ? pairs : [['_csrf', csrf], ...pairs];
     return this.request({
       method: 'POST',
       url,

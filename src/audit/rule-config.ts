@@ -1,5 +1,6 @@
 // The context some red-flag rules need (service accounts, business hours, maintenance windows,
 // people on leave or terminated, expected systems) and per-rule thresholds; kept in settings as JSON.
+import { isValidTimeZone } from '../config.js';
 
 export interface BusinessHours {
   /** "08:00" */
@@ -104,6 +105,9 @@ export function isValidWindow(w: Partial<MaintenanceWindow> | null | undefined):
   return !!w && typeof w.start === 'string' && typeof w.end === 'string' && ZONED.test(w.start) && ZONED.test(w.end) && Date.parse(w.start) < Date.parse(w.end);
 }
 
+/** a time of day as the business hours hold it */
+export const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
 /** Validates a context document coming from the Rules screen or the API. */
 export function parseContext(input: unknown, fallbackZone: string): RuleContext {
   const base = defaultContext(fallbackZone);
@@ -111,14 +115,14 @@ export function parseContext(input: unknown, fallbackZone: string): RuleContext 
   const o = input as Partial<RuleContext>;
   const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : []);
   const hours = o.businessHours ?? base.businessHours;
-  const time = /^([01]\d|2[0-3]):[0-5]\d$/;
   return {
     serviceAccounts: strings(o.serviceAccounts),
     businessHours: {
-      start: time.test(hours.start) ? hours.start : base.businessHours.start,
-      end: time.test(hours.end) ? hours.end : base.businessHours.end,
+      start: HH_MM.test(hours.start) ? hours.start : base.businessHours.start,
+      end: HH_MM.test(hours.end) ? hours.end : base.businessHours.end,
       days: Array.isArray(hours.days) ? hours.days.filter((d) => Number.isInteger(d) && d >= 0 && d <= 6) : base.businessHours.days,
-      timeZone: typeof hours.timeZone === 'string' && hours.timeZone ? hours.timeZone : fallbackZone,
+      // a zone Intl does not know would make every business-hours check throw
+      timeZone: typeof hours.timeZone === 'string' && isValidTimeZone(hours.timeZone) ? hours.timeZone : fallbackZone,
     },
     maintenanceWindows: Array.isArray(o.maintenanceWindows) ? o.maintenanceWindows.filter(isValidWindow).map((w) => ({ start: w.start, end: w.end, note: String(w.note ?? '') })) : [],
     onLeave: strings(o.onLeave),

@@ -33,6 +33,8 @@ interface Ctx {
   bobId: number;
   groupId: string;
   adminRoleId: number;
+  /** an open red flag (five failed sign-ins of one account) */
+  flagId: number;
 }
 
 const NEW_PASSWORD = 'a-brand-new-password-1';
@@ -46,6 +48,9 @@ const cases: Case[] = [
   { name: 'Profile: change own password', url: () => '/profile/password', fields: () => ({ current: ADMIN.password, next: NEW_PASSWORD, confirm: NEW_PASSWORD }), ok: 303, action: 'CHANGE_PASSWORD' },
   { name: 'Accounts: create', url: () => '/it-settings/accounts', fields: () => ({ username: 'eve', password: 'eve-password-123', role: 'Administrator' }), ok: 303, action: 'ACCOUNT_CREATED' },
   { name: 'Accounts: set a password on behalf', url: (c) => `/it-settings/accounts/${c.bobId}/password`, fields: () => ({ password: NEW_PASSWORD }), ok: 303, action: 'USER_RESET_PASSWORD_ON_BEHALF' },
+  { name: 'Red Flags: acknowledge', url: (c) => `${IAM}/red-flags/${c.flagId}`, fields: () => ({ decision: 'acknowledged', note: 'checked with the user' }), ok: 303, action: 'FLAG_ACKNOWLEDGED' },
+  { name: 'Red Flags: resolve', url: (c) => `${IAM}/red-flags/${c.flagId}`, fields: () => ({ decision: 'resolved', note: 'password reset' }), ok: 303, action: 'FLAG_RESOLVED' },
+  { name: 'Rules: save', url: () => `${IAM}/rules`, fields: () => ({ start: '07:00', end: '19:00', 't.login-brute-force.failures': '3' }), ok: 303, action: 'RULES_CHANGED' },
   { name: 'Sign out', url: () => '/logout', fields: () => ({}), ok: 303, action: 'LOGOUT' },
 ];
 
@@ -62,7 +67,18 @@ async function setup(t: Test): Promise<Ctx> {
     bobId: app.repos.accounts.byUsername('bob')!.id,
     groupId: group.json().id as string,
     adminRoleId: app.repos.accounts.roleByName('Administrator')!.id,
+    flagId: bruteForceFlag(app),
   };
+}
+
+function bruteForceFlag(app: FastifyInstance): number {
+  const at = Date.UTC(2026, 0, 14, 10, 0);
+  for (let i = 0; i < 5; i++) {
+    app.repos.audit.append({ ts: at + i * 60_000, type: 'Login', protocol: 'API', event: 'Sign In', log: 'failed sign-in (test)', action: 'LOGIN', outcome: 'FAILURE', target: 'jdoe@example.com' });
+  }
+  const flag = app.database.sqlite.prepare("SELECT id FROM red_flags WHERE rule = 'login-brute-force' AND status = 'open'").get() as { id: number } | undefined;
+  if (!flag) throw new Error('no brute-force flag');
+  return flag.id;
 }
 
 function expectCsrf403(t: Test, res: { statusCode: number; headers: Record<string, unknown>; body: string }, what: string): void {

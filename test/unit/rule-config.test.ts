@@ -1,7 +1,8 @@
 // Business hours are judged on local time computed once per quarter hour (rule-config.ts): the
 // result must equal a direct Intl computation for every instant, across DST changes and odd offsets.
+// A context read back from settings is validated (parseContext).
 import t from 'tap';
-import { withinBusinessHours, type BusinessHours } from '../../src/audit/rule-config.js';
+import { defaultContext, parseContext, withinBusinessHours, type BusinessHours } from '../../src/audit/rule-config.js';
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
@@ -58,4 +59,14 @@ t.test('quarter-hour cached local time agrees with Intl at every minute around D
   }
   t.ok(checked > 300_000, `${checked} instants checked`);
   t.equal(mismatches, 0, 'no instant judged differently');
+});
+
+t.test('parseContext: a stored time zone that Intl does not know falls back to TZ instead of breaking the business-hours rules', async (t) => {
+  const base = defaultContext('Europe/Paris');
+  const parsed = parseContext({ ...base, businessHours: { ...base.businessHours, timeZone: 'Mars/Olympus_Mons' } }, 'Europe/Paris');
+  t.equal(parsed.businessHours.timeZone, 'Europe/Paris');
+  t.doesNotThrow(() => withinBusinessHours(Date.UTC(2026, 0, 14, 10, 0), parsed.businessHours), 'the rule can judge');
+  t.equal(parseContext({ ...base, businessHours: { ...base.businessHours, timeZone: 'America/New_York' } }, 'UTC').businessHours.timeZone, 'America/New_York', 'a known zone is kept');
+  const times = parseContext({ ...base, businessHours: { ...base.businessHours, start: '7:00', end: '24:00' } }, 'UTC').businessHours;
+  t.strictSame([times.start, times.end], ['07:00', '19:00'], 'times that are not HH:MM fall back to the defaults');
 });

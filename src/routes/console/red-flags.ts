@@ -2,7 +2,8 @@
 // resolve with a note) and the rules' thresholds and context.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isValidWindow, parseContext, type RuleContext, type RulesConfig } from '../../audit/rule-config.js';
+import { HH_MM, isValidWindow, parseContext, type RuleContext, type RulesConfig } from '../../audit/rule-config.js';
+import { isValidTimeZone } from '../../config.js';
 import { describeRule } from '../../audit/rule-engine.js';
 import type { FlagStatus } from '../../db/flag-repository.js';
 import { SettingsError, type Actor } from '../../services/settings.js';
@@ -147,20 +148,56 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
     async (request, reply) => {
       const b = request.body;
       const one = (key: string) => (Array.isArray(b[key]) ? (b[key] as string[])[0] : (b[key] as string | undefined));
-      const days = (Array.isArray(b.days) ? b.days : b.days ? [b.days] : []).map(Number);
+      // Everything is checked before anything is saved: a value that cannot be used is named in
+      // the message and the whole form is refused (a silently ignored value would leave a rule
+      // judging with settings other than the ones its owner typed).
+      const problems: string[] = [];
+      const rawDays = Array.isArray(b.days) ? b.days : b.days ? [b.days] : [];
+      const days = rawDays.map(Number);
+      if (days.some((d) => !Number.isInteger(d) || d < 0 || d > 6)) problems.push(`business days must be 0 (Sunday) to 6 (Saturday) (got ${rawDays.join(', ')})`);
+      const start = one('start') ?? '';
+      const end = one('end') ?? '';
+      for (const time of [start, end]) if (!HH_MM.test(time)) problems.push(`business hours need times as HH:MM, 00:00 to 23:59 (got "${time}")`);
+      const timeZone = one('timeZone')?.trim() || tz;
+      if (!isValidTimeZone(timeZone)) problems.push(`the time zone "${timeZone}" is not a known IANA time zone (e.g. Europe/Paris)`);
       const windows = parseWindows(one('windows'));
       const badWindows = windows.filter((w) => !isValidWindow({ ...w }));
       if (badWindows.length > 0) {
-        request.session.flash = {
-          kind: 'error',
-          text: `Nothing saved: maintenance windows need a start before the end, both ISO 8601 with a zone (e.g. 2026-01-10T22:00:00Z or +01:00). Check: ${badWindows.map((w) => `${w.start} ${w.end}`.trim()).join('; ')}`,
-        };
+        problems.push(
+          `maintenance windows need a start before the end, both ISO 8601 with a zone (e.g. 2026-01-10T22:00:00Z or +01:00). Check: ${badWindows.map((w) => `${w.start} ${w.end}`.trim()).join('; ')}`,
+        );
+      }
+      const badExpected = lines(one('expected')).filter((line) => line.indexOf(':') <= 0);
+      for (const line of badExpected) problems.push(`expected systems: "${line}" is not "user: system, system"`);
+
+      const rulesConfig: RulesConfig = {};
+      const changes: string[] = [];
+      for (const s of repos.rules.statuses()) {
+        const enabled = one(`enabled.${s.rule.id}`) === 'on';
+        const thresholds: Record<string, number> = {};
+        for (const [name, threshold] of Object.entries(s.rule.thresholds)) {
+          const raw = one(`t.${s.rule.id}.${name}`);
+          // a field the form did not send keeps its value
+          const v = raw === undefined ? s.thresholds[name]! : /^\s*\d{1,9}\s*$/.test(raw) ? Number(raw) : Number.NaN;
+          if (!(v >= 1)) {
+            problems.push(`${s.rule.name}: ${threshold.label} must be a whole number of at least 1 (got "${raw}")`);
+            continue;
+          }
+          thresholds[name] = v;
+          if (v !== s.thresholds[name]) changes.push(`${s.rule.id} ${name} ${s.thresholds[name]} → ${v}`);
+        }
+        if (enabled !== s.enabled) changes.push(`${s.rule.id} ${enabled ? 'enabled' : 'disabled'}`);
+        rulesConfig[s.rule.id] = { enabled, thresholds };
+      }
+      if (problems.length > 0) {
+        request.session.flash = { kind: 'error', text: `Nothing saved: ${problems.join('; ')}.` };
         return reply.redirect(RULES_URL, 303);
       }
+
       const context = parseContext(
         {
           serviceAccounts: lines(one('serviceAccounts')),
-          businessHours: { start: one('start'), end: one('end'), days, timeZone: one('timeZone') || tz },
+          businessHours: { start, end, days, timeZone },
           maintenanceWindows: windows,
           onLeave: lines(one('onLeave')),
           terminated: lines(one('terminated')),
@@ -168,25 +205,17 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
         },
         tz,
       );
-      const rulesConfig: RulesConfig = {};
-      const changes: string[] = [];
-      for (const s of repos.rules.statuses()) {
-        const enabled = one(`enabled.${s.rule.id}`) === 'on';
-        const thresholds: Record<string, number> = {};
-        for (const name of Object.keys(s.rule.thresholds)) {
-          const v = Number(one(`t.${s.rule.id}.${name}`));
-          thresholds[name] = Number.isFinite(v) && v > 0 ? v : s.thresholds[name]!;
-          if (thresholds[name] !== s.thresholds[name]) changes.push(`${s.rule.id} ${name} ${s.thresholds[name]} → ${thresholds[name]}`);
-        }
-        if (enabled !== s.enabled) changes.push(`${s.rule.id} ${enabled ? 'enabled' : 'disabled'}`);
-        rulesConfig[s.rule.id] = { enabled, thresholds };
-      }
       const before = repos.rules.context();
       for (const key of Object.keys(context) as (keyof RuleContext)[]) {
         if (JSON.stringify(before[key]) !== JSON.stringify(context[key])) changes.push(`context ${key} updated`);
       }
-      settingsService.saveRules(rulesConfig, context, actorOf(request), changes.length ? changes.join('; ') : 'no change');
-      request.session.flash = { kind: 'ok', text: changes.length ? `Rules saved (${changes.length} change${changes.length > 1 ? 's' : ''}).` : 'Nothing changed.' };
+      if (changes.length === 0) {
+        // a save that changes nothing is not a settings change: no audit entry
+        request.session.flash = { kind: 'ok', text: 'Nothing changed.' };
+        return reply.redirect(RULES_URL, 303);
+      }
+      settingsService.saveRules(rulesConfig, context, actorOf(request), changes.join('; '));
+      request.session.flash = { kind: 'ok', text: `Rules saved (${changes.length} change${changes.length > 1 ? 's' : ''}).` };
       return reply.redirect(RULES_URL, 303);
     },
   );
