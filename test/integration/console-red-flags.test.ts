@@ -4,6 +4,7 @@
 // come in through POST /api/v1/events, so the rules judge them as they would in production.
 import t, { type Test } from 'tap';
 import { interpret } from '../../src/audit/interpret.js';
+import { PATCH_SCHEMA, USER_SCHEMA } from '../helper.js';
 import { RULES } from '../../src/audit/rules.js';
 import { ADMIN, IAM, LOGS, auditSince, buildConsole, decodeHtml, lastAuditId, type Browser, type ConsoleBuilt } from '../console-helper.js';
 import { BASE, MIN, linked, type FlagRow } from '../red-flags-helper.js';
@@ -151,6 +152,24 @@ t.test('log entry detail: every field, the interpretation, related entries and r
   t.match(row(ids.success), new RegExp(`<span class="flag-marker flag-${top}"[^>]*>⚑</span>`), 'with the flag marker');
   t.match(row(ids.success), new RegExp(`hx-get="${LOGS}/${ids.success}" hx-target="closest tr" hx-swap="afterend"`), 'the date loads the detail under the row');
   t.notMatch(row(ids.other), /flagged|flag-marker/, 'an unflagged row has no marker');
+});
+
+t.test('log entry detail: related entries follow a SCIM user across a rename (same resource id) and the token', async (t) => {
+  const ctx = await setup(t);
+  const { app, scim } = ctx.built;
+  const created = await scim({ method: 'POST', url: '/Users', payload: { schemas: [USER_SCHEMA], userName: 'old.name@example.com' } });
+  t.equal(created.statusCode, 201);
+  const id = created.json().id as string;
+  const renamed = await scim({ method: 'PATCH', url: `/Users/${id}`, payload: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'userName', value: 'new.name@example.com' }] } });
+  t.equal(renamed.statusCode, 200);
+  t.equal((await scim({ method: 'GET', url: `/Users/${id}` })).statusCode, 200);
+  const rows = app.database.sqlite.prepare('SELECT id, event, subject FROM audit_log WHERE resource_id = ? ORDER BY id').all(id) as { id: number; event: string; subject: string }[];
+  t.strictSame(rows.map((r) => r.event), ['Create User', 'Update User', 'Get User']);
+  t.equal(rows[0]!.subject, 'old.name@example.com', 'the create is about the old name');
+  const page = await ctx.b.get(`${LOGS}/${rows[2]!.id}`);
+  const related = relatedIds(page.body);
+  t.ok(related.includes(rows[0]!.id), 'the GET after the rename relates the create under the old name (same resource id)');
+  t.ok(related.includes(rows[1]!.id), 'and the rename');
 });
 
 t.test('log entry detail: unknown and invalid ids are readable error pages; hostile values are escaped', async (t) => {
