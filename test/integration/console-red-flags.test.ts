@@ -410,15 +410,19 @@ t.test('Rules: invalid input is refused with the reason and saves nothing', asyn
     ['a maintenance window without a zone', { windows: '2026-01-10T22:00 2026-01-11T02:00 patching' }, /maintenance windows need a start before the end/],
     ['an expected-systems line without a colon', { expected: 'jdoe@example.com SAP' }, /expected systems: "jdoe@example\.com SAP" is not "user: system, system"/],
   ];
+  const page = await ctx.b.get(RULES_URL);
   for (const [what, change, message] of cases) {
-    const page = await ctx.b.get(RULES_URL);
     const before = app.database.sqlite.prepare("SELECT key, value FROM settings WHERE key LIKE 'rules_%' ORDER BY key").all();
     const mark = lastAuditId(app);
-    const res = await ctx.b.post(RULES_URL, rulesForm(page.body, change));
-    t.equal(res.statusCode, 303, `${what}: back to the form`);
-    const shown = (await ctx.b.follow(res)).res.body;
-    t.match(shown, /Nothing saved/, `${what}: nothing saved`);
+    const typed = rulesForm(page.body, { ...change, serviceAccounts: 'svc-typed-meanwhile' });
+    const res = await ctx.b.post(RULES_URL, typed);
+    t.equal(res.statusCode, 400, `${what}: 400, the form again`);
+    const shown = res.body;
+    t.match(shown, /<h1 class="section-title">Rules<\/h1>/, `${what}: the Rules page`);
+    t.match(flash(shown), /^Nothing saved: /, `${what}: nothing saved`);
     t.match(flash(shown), message, `${what}: says why`);
+    const sorted = (pairs: [string, string][]) => pairs.map((p) => p.join('=')).sort();
+    t.strictSame(sorted(rulesForm(shown)), sorted(typed), `${what}: every value as it was typed, the wrong one included`);
     t.strictSame(app.database.sqlite.prepare("SELECT key, value FROM settings WHERE key LIKE 'rules_%' ORDER BY key").all(), before, `${what}: settings unchanged`);
     t.strictSame(auditSince(app, mark), [], `${what}: no entry`);
   }

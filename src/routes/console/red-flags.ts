@@ -1,7 +1,7 @@
 // IT Settings › IAM Settings › Red Flags and › Rules: the flags the rules raised (acknowledge or
 // resolve with a note) and the rules' thresholds and context.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HH_MM, isValidWindow, parseContext, type RuleContext, type RulesConfig } from '../../audit/rule-config.js';
 import { isValidTimeZone } from '../../config.js';
 import { describeRule } from '../../audit/rule-engine.js';
@@ -115,32 +115,52 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
 
   // ---- Rules --------------------------------------------------------------------------------------
 
-  app.get(RULES_URL, guard, async (request, reply) => {
+  /** The Rules form: the saved settings, or (after a refused save) what was typed, with the reason. */
+  interface RulesForm {
+    enabled: (id: string) => boolean;
+    threshold: (id: string, name: string) => string | number;
+    context: { serviceAccounts: string; start: string; end: string; days: number[]; timeZone: string; windows: string; onLeave: string; terminated: string; expected: string };
+  }
+
+  function savedForm(): RulesForm {
     const context = repos.rules.context();
+    const statuses = new Map(repos.rules.statuses().map((s) => [s.rule.id, s]));
+    return {
+      enabled: (id) => statuses.get(id)!.enabled,
+      threshold: (id, name) => statuses.get(id)!.thresholds[name]!,
+      context: {
+        serviceAccounts: context.serviceAccounts.join('\n'),
+        start: context.businessHours.start,
+        end: context.businessHours.end,
+        days: context.businessHours.days,
+        timeZone: context.businessHours.timeZone,
+        windows: context.maintenanceWindows.map((w) => `${w.start} ${w.end} ${w.note}`.trim()).join('\n'),
+        onLeave: context.onLeave.join('\n'),
+        terminated: context.terminated.join('\n'),
+        expected: Object.entries(context.expectedSystems).map(([u, s]) => `${u}: ${s.join(', ')}`).join('\n'),
+      },
+    };
+  }
+
+  function renderRules(request: FastifyRequest, reply: FastifyReply, form: RulesForm) {
     const rules = repos.rules.statuses().map((s) => ({
       ...describeRule(s),
-      thresholds: Object.entries(s.rule.thresholds).map(([name, t]) => ({ name, label: t.label, value: s.thresholds[name], default: t.default })),
+      enabled: form.enabled(s.rule.id),
+      thresholds: Object.entries(s.rule.thresholds).map(([name, t]) => ({ name, label: t.label, value: form.threshold(s.rule.id, name), default: t.default })),
     }));
+    const { days, ...context } = form.context;
     return reply.view(
       'pages/rules',
       app.pageData(request, reply, {
         active: 'rules',
         crumb: breadcrumbFor('rules'),
         rules,
-        context: {
-          serviceAccounts: context.serviceAccounts.join('\n'),
-          start: context.businessHours.start,
-          end: context.businessHours.end,
-          days: DAY_NAMES.map((name, i) => ({ value: i, name, checked: context.businessHours.days.includes(i) })),
-          timeZone: context.businessHours.timeZone,
-          windows: context.maintenanceWindows.map((w) => `${w.start} ${w.end} ${w.note}`.trim()).join('\n'),
-          onLeave: context.onLeave.join('\n'),
-          terminated: context.terminated.join('\n'),
-          expected: Object.entries(context.expectedSystems).map(([u, s]) => `${u}: ${s.join(', ')}`).join('\n'),
-        },
+        context: { ...context, days: DAY_NAMES.map((name, i) => ({ value: i, name, checked: days.includes(i) })) },
       }),
     );
-  });
+  }
+
+  app.get(RULES_URL, guard, async (request, reply) => renderRules(request, reply, savedForm()));
 
   app.post<{ Body: Record<string, string | string[]> }>(
     RULES_URL,
@@ -190,8 +210,25 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
         rulesConfig[s.rule.id] = { enabled, thresholds };
       }
       if (problems.length > 0) {
+        // the form comes back as it was typed, so that fixing one value does not mean typing the rest again
+        const saved = savedForm();
         request.session.flash = { kind: 'error', text: `Nothing saved: ${problems.join('; ')}.` };
-        return reply.redirect(RULES_URL, 303);
+        reply.code(400);
+        return renderRules(request, reply, {
+          enabled: (id) => one(`enabled.${id}`) === 'on',
+          threshold: (id, name) => one(`t.${id}.${name}`) ?? saved.threshold(id, name),
+          context: {
+            serviceAccounts: one('serviceAccounts') ?? '',
+            start,
+            end,
+            days: days.filter((d) => Number.isInteger(d)),
+            timeZone: one('timeZone') ?? '',
+            windows: one('windows') ?? '',
+            onLeave: one('onLeave') ?? '',
+            terminated: one('terminated') ?? '',
+            expected: one('expected') ?? '',
+          },
+        });
       }
 
       const context = parseContext(
