@@ -14,7 +14,7 @@
 // BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (3), BENCH_BATCH (500), BENCH_USERS (500000 distinct
 // users), BENCH_DIR (parent of the temporary directory, default the OS temp dir), BENCH_KEEP=1 keeps
 // the database; BENCH_CPU_PROF=1 runs the server with --cpu-prof and prints where its time went
-// (BENCH_SERVER_SCRIPT: another server entry than the compiled dist/src/server.js);
+// (BENCH_SERVER_SCRIPT: another server entry than the compiled dist/src/server.js, absolute or relative to the checkout);
 // BENCH_STRICT=1 exits 1 when a target is missed (correctness failures always do).
 //
 // Output: progress on stderr; on stdout the details and one summary line:
@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, freemem, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createAuditRepository } from '../src/db/audit-repository.js';
@@ -323,7 +323,7 @@ async function main(): Promise<number> {
   const dbPath = join(dir, 'iamtrail.sqlite');
   const profDir = CPU_PROF ? mkdtempSync(join(tmpdir(), 'iamtrail-bench-prof-')) : undefined;
   const env = { ...process.env, DATABASE_PATH: dbPath, LOG_LEVEL: 'warn' };
-  const script = process.env.BENCH_SERVER_SCRIPT ? join(ROOT, process.env.BENCH_SERVER_SCRIPT) : await buildServer();
+  const script = process.env.BENCH_SERVER_SCRIPT ? resolve(ROOT, process.env.BENCH_SERVER_SCRIPT) : await buildServer();
   let server: ServerProcess | undefined;
   const windows: TimeWindow[] = [];
   try {
