@@ -142,7 +142,7 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
     };
   }
 
-  function renderRules(request: FastifyRequest, reply: FastifyReply, form: RulesForm) {
+  function renderRules(request: FastifyRequest, reply: FastifyReply, form: RulesForm, error?: string) {
     const rules = repos.rules.statuses().map((s) => ({
       ...describeRule(s),
       enabled: form.enabled(s.rule.id),
@@ -156,6 +156,7 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
         crumb: breadcrumbFor('rules'),
         rules,
         context: { ...context, days: DAY_NAMES.map((name, i) => ({ value: i, name, checked: days.includes(i) })) },
+        ...(error ? { flash: { kind: 'error', text: error } } : {}),
       }),
     );
   }
@@ -212,7 +213,6 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
       if (problems.length > 0) {
         // the form comes back as it was typed, so that fixing one value does not mean typing the rest again
         const saved = savedForm();
-        request.session.flash = { kind: 'error', text: `Nothing saved: ${problems.join('; ')}.` };
         reply.code(400);
         return renderRules(request, reply, {
           enabled: (id) => one(`enabled.${id}`) === 'on',
@@ -228,7 +228,7 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
             terminated: one('terminated') ?? '',
             expected: one('expected') ?? '',
           },
-        });
+        }, `Nothing saved: ${problems.join('; ')}.`);
       }
 
       const context = parseContext(
