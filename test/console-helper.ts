@@ -143,7 +143,8 @@ export class Browser {
   post(url: string, fields: FormFields = {}, opts: { csrf?: string | null; headers?: Record<string, string> } = {}): Promise<Res> {
     const csrf = opts.csrf === undefined ? this.csrf : opts.csrf;
     const pairs = Array.isArray(fields) ? fields : Object.entries(fields);
-    const body: [string, string][] = csrf === null || csrf === undefined ? pairs : [['_csrf', csrf], ...pairs];
+    // a `_csrf` among the fields is sent as given, as when the fields were a record spread over it
+    const body: [string, string][] = csrf === null || csrf === undefined || pairs.some(([k]) => k === '_csrf') ? pairs : [['_csrf', csrf], ...pairs];
     return this.request({
       method: 'POST',
       url,
