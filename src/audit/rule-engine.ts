@@ -92,7 +92,8 @@ export function createRuleEngine(deps: {
     const thresholds: Record<string, number> = {};
     for (const [name, t] of Object.entries(rule.thresholds)) {
       const v = own.thresholds?.[name];
-      thresholds[name] = typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : t.default;
+      // a value saved before the bound existed (or written by hand) is held to it
+      thresholds[name] = typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(v, t.max) : t.default;
     }
     return { rule, enabled: own.enabled !== false, thresholds, lacking: rule.lacksContext?.(context) ?? null };
   }

@@ -15,7 +15,15 @@ export type ContextNeed = 'serviceAccounts' | 'businessHours' | 'maintenanceWind
 export interface Threshold {
   default: number;
   label: string;
+  /** the largest value that means something: a count past COUNT_CAP is never reached (window counts
+   * stop there), and each day of a window is one index seek (the index begins with the day) */
+  max: number;
 }
+
+/** the upper bounds of thresholds, by kind */
+const MAX_WINDOW_MINUTES = 7 * 24 * 60;
+const MAX_WINDOW_HOURS = 30 * 24;
+const MAX_DAYS = 365;
 
 export interface Finding {
   subject: string;
@@ -67,7 +75,7 @@ export const RULES: Rule[] = [
     description: 'Several LOGIN FAILURE entries for the same account within a short window: a possible brute-force attack, or a user locked out.',
     action: 'Check whether USER_ACCOUNT_LOCKED followed. Contact the user to verify whether they were trying to sign in; if not, treat it as an attack (block the source IP, reset the password).',
     on: ['LOGIN', 'USER_ACCOUNT_LOCKED'],
-    thresholds: { failures: { default: 5, label: 'failures' }, windowMinutes: { default: 10, label: 'window (minutes)' } },
+    thresholds: { failures: { default: 5, label: 'failures', max: COUNT_CAP }, windowMinutes: { default: 10, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
     needs: [],
     evaluate({ entry, q, t }) {
       const target = who(entry);
@@ -104,7 +112,7 @@ export const RULES: Rule[] = [
     description: 'A LOGIN SUCCESS for an account that had several LOGIN FAILURE entries just before: someone may have guessed the password.',
     action: 'Confirm with the user that it was them. If not, end their sessions, reset the password and review what the account did.',
     on: ['LOGIN'],
-    thresholds: { failures: { default: 3, label: 'failures before' }, windowMinutes: { default: 15, label: 'window (minutes)' } },
+    thresholds: { failures: { default: 3, label: 'failures before', max: COUNT_CAP }, windowMinutes: { default: 15, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.outcome !== 'SUCCESS') return null;
@@ -235,7 +243,7 @@ export const RULES: Rule[] = [
     description: 'A one-time password reset link was used for a user who did not request one (no FORGOT_PASSWORD before it within the window).',
     action: "Check how the link was obtained and verify it was sent to the user's own address; reset the password again if in doubt.",
     on: ['USE_RESET_PASSWORD_TOKEN'],
-    thresholds: { windowHours: { default: 24, label: 'look-back (hours)' } },
+    thresholds: { windowHours: { default: 24, label: 'look-back (hours)', max: MAX_WINDOW_HOURS } },
     needs: [],
     evaluate({ entry, q, t }) {
       const target = who(entry);
@@ -255,7 +263,7 @@ export const RULES: Rule[] = [
     description: 'Several CHANGE_PASSWORD entries for the same user in a short period.',
     action: 'Ask the user whether they changed it; repeated changes can hide a takeover or a password-history bypass.',
     on: ['CHANGE_PASSWORD'],
-    thresholds: { changes: { default: 3, label: 'changes' }, windowHours: { default: 24, label: 'window (hours)' } },
+    thresholds: { changes: { default: 3, label: 'changes', max: COUNT_CAP }, windowHours: { default: 24, label: 'window (hours)', max: MAX_WINDOW_HOURS } },
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.outcome === 'FAILURE') return null;
@@ -345,7 +353,7 @@ export const RULES: Rule[] = [
     description: 'Several RETRY_PROVISIONING entries for the same user: a persistent connectivity or configuration problem.',
     action: 'Open the original failure, fix the connector or target system, then retry once.',
     on: ['RETRY_PROVISIONING'],
-    thresholds: { retries: { default: 3, label: 'retries' }, windowHours: { default: 24, label: 'window (hours)' } },
+    thresholds: { retries: { default: 3, label: 'retries', max: COUNT_CAP }, windowHours: { default: 24, label: 'window (hours)', max: MAX_WINDOW_HOURS } },
     needs: [],
     evaluate({ entry, q, t }) {
       const target = who(entry);
@@ -368,7 +376,7 @@ export const RULES: Rule[] = [
     description: 'SYNCHRONIZATION FAILURE on several consecutive days (UTC): the source feed is broken and users have stale data.',
     action: 'Investigate the source system (HR feed, LDAP, CSV) and the sync job; users may have stale or missing access meanwhile.',
     on: ['SYNCHRONIZATION'],
-    thresholds: { days: { default: 3, label: 'consecutive days' } },
+    thresholds: { days: { default: 3, label: 'consecutive days', max: MAX_DAYS } },
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.outcome !== 'FAILURE') return null;
@@ -390,7 +398,7 @@ export const RULES: Rule[] = [
     description: 'Many SYNCHRONIZATION_ORPHAN entries in a short time: new hires not onboarded, or a broken matching rule creating ghosts.',
     action: 'Review the orphans: onboard real new hires, fix the matching rule, and do not link or create users in bulk without review.',
     on: ['SYNCHRONIZATION_ORPHAN'],
-    thresholds: { orphans: { default: 50, label: 'orphans' }, windowMinutes: { default: 60, label: 'window (minutes)' } },
+    thresholds: { orphans: { default: 50, label: 'orphans', max: COUNT_CAP }, windowMinutes: { default: 60, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
     needs: [],
     evaluate({ entry, q, t }) {
       const count = q.countOrphans(entry.ts - t.windowMinutes! * MIN, entry.ts, entry.targetSystem);
@@ -410,7 +418,7 @@ export const RULES: Rule[] = [
     description: 'RECONCILIATION_RECORD_FALSE for many distinct users: the systems have drifted apart.',
     action: 'Find the cause of the drift (manual changes on the target, a failed sync) before reconciling in bulk.',
     on: ['RECONCILIATION_RECORD_FALSE'],
-    thresholds: { users: { default: 20, label: 'users' }, windowHours: { default: 24, label: 'window (hours)' } },
+    thresholds: { users: { default: 20, label: 'users', max: COUNT_CAP }, windowHours: { default: 24, label: 'window (hours)', max: MAX_WINDOW_HOURS } },
     needs: [],
     evaluate({ entry, q, t }) {
       const users = q.countReconciliationUsers(entry.ts - t.windowHours! * HOUR, entry.ts, entry.targetSystem);
@@ -450,7 +458,7 @@ export const RULES: Rule[] = [
     description: 'Many SCIM requests refused with 401 in a short time: the identity provider cannot provision.',
     action: "Fix the cause named in the flag: enable SCIM, or create a new token and paste it into the identity provider's configuration.",
     on: ['SCIM_AUTH'],
-    thresholds: { failures: { default: 10, label: '401 responses' }, windowMinutes: { default: 10, label: 'window (minutes)' } },
+    thresholds: { failures: { default: 10, label: '401 responses', max: COUNT_CAP }, windowMinutes: { default: 10, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
     needs: [],
     evaluate({ entry, q, t }) {
       const since = entry.ts - t.windowMinutes! * MIN;
@@ -473,7 +481,7 @@ export const RULES: Rule[] = [
     description: 'Several SCIM responses with a 5xx status in a short time: iamtrail itself is failing and identity providers will retry.',
     action: "Read the Log column of these entries and the server's process log; fix the fault (disk full, database locked) before the IdP gives up.",
     on: ['*'],
-    thresholds: { errors: { default: 5, label: '5xx responses' }, windowMinutes: { default: 5, label: 'window (minutes)' } },
+    thresholds: { errors: { default: 5, label: '5xx responses', max: COUNT_CAP }, windowMinutes: { default: 5, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.protocol !== 'SCIM' || entry.http === null || entry.http < 500) return null;
@@ -494,7 +502,7 @@ export const RULES: Rule[] = [
     description: 'Many users or groups deleted or deactivated over SCIM in a short time.',
     action: "Confirm with the identity provider's administrator that it was planned (offboarding, scope change). An unplanned one is often a mis-scoped assignment.",
     on: ['PROVISIONING_DELETE', 'PROVISIONING_DISABLE'],
-    thresholds: { removals: { default: 20, label: 'deletions or deactivations' }, windowMinutes: { default: 10, label: 'window (minutes)' } },
+    thresholds: { removals: { default: 20, label: 'deletions or deactivations', max: COUNT_CAP }, windowMinutes: { default: 10, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.protocol !== 'SCIM' || entry.outcome !== 'SUCCESS' || !entry.principal) return null;
@@ -518,7 +526,7 @@ export const RULES: Rule[] = [
     description: 'The identity provider sends the same failing request again and again (same method, path and status).',
     action: 'Read the error in the Log column and fix the data or mapping in the identity provider; it will keep retrying until then.',
     on: ['SCIM_REQUEST'],
-    thresholds: { failures: { default: 5, label: 'failures' }, windowMinutes: { default: 30, label: 'window (minutes)' } },
+    thresholds: { failures: { default: 5, label: 'failures', max: COUNT_CAP }, windowMinutes: { default: 30, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
     needs: [],
     evaluate({ entry, q, t }) {
       if (!entry.fingerprint) return null;
@@ -539,7 +547,7 @@ export const RULES: Rule[] = [
     description: 'A SCIM token that the identity provider is using expires soon; when it does, provisioning stops with 401s.',
     action: 'Create a new token, paste it into the identity provider, then revoke the old one (several tokens can be active at once).',
     on: ['*'],
-    thresholds: { days: { default: 20, label: 'days before expiry' } },
+    thresholds: { days: { default: 20, label: 'days before expiry', max: MAX_DAYS } },
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.protocol !== 'SCIM' || !entry.principal || entry.action === 'SCIM_AUTH') return null;

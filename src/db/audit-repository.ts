@@ -2,6 +2,7 @@
 // (the triggers of migration 0001 would refuse anyway).
 import type { AuditEntry, StoredAuditEntry } from '../audit/entry.js';
 import type { Sqlite } from './connection.js';
+import { DAY_MS, ENTRY_DAY_SQL, entryDay } from './schema.js';
 
 /** Called inside the appending transaction with the stored entry (the red-flag rules listen here). */
 export type AppendListener = (entry: StoredAuditEntry) => void;
@@ -45,14 +46,17 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   const one = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE id = ?`);
   const latestAny = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT 1`);
   const latestByProtocol = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE protocol = ? ORDER BY id DESC LIMIT 1`);
-  // each OR branch has its own index (subject…, resource_id, principal…): SQLite unions the lookups.
-  // The principal index is partial (actor ≠ subject, migration 0008), so its branch repeats that
-  // condition; the entries it leaves out are the ones whose subject is the principal: the last branch.
+  // each OR branch has its own index (day and subject…, resource_id, principal…): SQLite unions the
+  // lookups. The subject index begins with the UTC day (migration 0012), so its branches name the
+  // window's days: a window of at most a day spans two. The principal index is partial (actor ≠
+  // subject, migration 0008), so its branch repeats that condition; the entries it leaves out are the
+  // ones whose subject is the principal: the last branch.
   const related = sqlite.prepare(
     `SELECT ${COLUMNS} FROM audit_log
      WHERE id <> @id AND ts BETWEEN @from AND @to
-       AND (subject = @subject OR resource_id = @resourceId OR (principal = @principal AND lower(principal) <> subject)
-            OR subject = lower(@principal))
+       AND ((${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = @subject) OR resource_id = @resourceId
+            OR (principal = @principal AND lower(principal) <> subject)
+            OR (${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = lower(@principal)))
      ORDER BY ts DESC, id DESC LIMIT @limit`,
   );
 
@@ -119,10 +123,15 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
     },
     related(entry, windowMs, limit) {
       if (entry.ts === null) return [];
+      if (!(windowMs >= 0 && 2 * windowMs < DAY_MS)) throw new RangeError(`related(): a window of ${windowMs} ms spans more than two days`);
+      const from = entry.ts - windowMs;
+      const to = entry.ts + windowMs;
       return related.all({
         id: entry.id,
-        from: entry.ts - windowMs,
-        to: entry.ts + windowMs,
+        from,
+        to,
+        firstDay: entryDay(from),
+        lastDay: entryDay(to),
         subject: entry.subject,
         resourceId: entry.resourceId,
         principal: entry.principal,

@@ -4,6 +4,7 @@
 // come in through POST /api/v1/events, so the rules judge them as they would in production.
 import t, { type Test } from 'tap';
 import { interpret } from '../../src/audit/interpret.js';
+import { createAuditRepository } from '../../src/db/audit-repository.js';
 import { PATCH_SCHEMA, USER_SCHEMA } from '../helper.js';
 import { RULES } from '../../src/audit/rules.js';
 import { ADMIN, IAM, LOGS, auditSince, buildConsole, decodeHtml, lastAuditId, type Browser, type ConsoleBuilt } from '../console-helper.js';
@@ -170,6 +171,33 @@ t.test('log entry detail: related entries follow a SCIM user across a rename (sa
   const related = relatedIds(page.body);
   t.ok(related.includes(rows[0]!.id), 'the GET after the rename relates the create under the old name (same resource id)');
   t.ok(related.includes(rows[1]!.id), 'and the rename');
+});
+
+t.test('log entry detail: related entries across midnight (UTC), found through the index', async (t) => {
+  const ctx = await setup(t);
+  const { app } = ctx.built;
+  const midnight = Date.UTC(2026, 0, 15);
+  await ctx.ingest([
+    login('before', midnight - 40 * MIN, 'kim@example.com', 'FAILURE'),
+    login('last-ms', midnight - 1, 'kim@example.com', 'FAILURE'),
+    login('after', midnight + 20 * MIN, 'kim@example.com', 'SUCCESS'),
+    login('too-early', midnight - 61 * MIN, 'kim@example.com', 'FAILURE'),
+    login('someone-else', midnight - 10 * MIN, 'lee@example.com', 'FAILURE'),
+  ]);
+  const page = await ctx.b.get(`${LOGS}/${ctx.entryOf('after')}`);
+  t.strictSame(relatedIds(page.body), [ctx.entryOf('last-ms'), ctx.entryOf('before')], 'the hour before, across midnight, newest first');
+  // each branch of the OR seeks an index: none scans the log (the repository's own statement,
+  // captured by a stand-in for the connection)
+  const sqlite = app.database.sqlite;
+  const prepared: string[] = [];
+  createAuditRepository(new Proxy(sqlite, { get: (target, key) => (key === 'prepare' ? (sql: string) => (prepared.push(sql), target.prepare(sql)) : Reflect.get(target, key, target)) }));
+  const relatedSql = prepared.find((sql) => sql.includes('@resourceId'))!;
+  const params = { id: 1, from: 1, to: 2, firstDay: 0, lastDay: 0, subject: 'a', resourceId: 'r', principal: 'p', limit: 20 };
+  const plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${relatedSql}`).all(params) as { detail: string }[]).map((r) => r.detail).join(' | ');
+  t.notMatch(plan, /SCAN audit_log\b/, `no scan: ${plan}`);
+  t.match(plan, /INDEX audit_log_day_subject_action_ts \(<expr>=\? AND subject=\?\)/, 'the subject branches seek (day, subject)');
+  t.match(plan, /INDEX audit_log_resource \(resource_id=\?\)/, 'the resource branch seeks its index');
+  t.match(plan, /INDEX audit_log_principal_action_ts \(principal=\?\)/, 'the principal branch seeks its index');
 });
 
 t.test('log entry detail: unknown and invalid ids are readable error pages; hostile values are escaped', async (t) => {
@@ -402,9 +430,12 @@ t.test('Rules: invalid input is refused with the reason and saves nothing', asyn
   const ctx = await setup(t);
   const { app } = ctx.built;
   const cases: [string, Record<string, string | null>, RegExp][] = [
-    ['a threshold of 0', { 't.login-brute-force.failures': '0' }, /Repeated failed sign-ins for one account: failures must be a whole number of at least 1 \(got "0"\)/],
-    ['a threshold that is not a number', { 't.login-brute-force.windowMinutes': 'ten' }, /window \(minutes\) must be a whole number of at least 1 \(got "ten"\)/],
-    ['a fractional threshold', { 't.login-brute-force.failures': '2.5' }, /failures must be a whole number of at least 1 \(got "2\.5"\)/],
+    ['a threshold of 0', { 't.login-brute-force.failures': '0' }, /Repeated failed sign-ins for one account: failures must be a whole number from 1 to 1,000 \(got "0"\)/],
+    ['a threshold that is not a number', { 't.login-brute-force.windowMinutes': 'ten' }, /window \(minutes\) must be a whole number from 1 to 10,080 \(got "ten"\)/],
+    ['a fractional threshold', { 't.login-brute-force.failures': '2.5' }, /failures must be a whole number from 1 to 1,000 \(got "2\.5"\)/],
+    // window counts stop at 1,000, so a larger count could never be reached
+    ['a count past the cap', { 't.login-brute-force.failures': '1001' }, /failures must be a whole number from 1 to 1,000 \(got "1001"\)/],
+    ['a window longer than 30 days', { 't.repeated-password-changes.windowHours': '721' }, /window \(hours\) must be a whole number from 1 to 720 \(got "721"\)/],
     ['an unknown time zone', { timeZone: 'Mars/Olympus_Mons' }, /the time zone "Mars\/Olympus_Mons" is not a known IANA time zone/],
     ['a time that is not HH:MM', { start: '25:00' }, /business hours need times as HH:MM/],
     ['a maintenance window without a zone', { windows: '2026-01-10T22:00 2026-01-11T02:00 patching' }, /maintenance windows need a start before the end/],

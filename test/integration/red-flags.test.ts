@@ -8,7 +8,7 @@ import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { createRuleQueries } from '../../src/audit/rule-queries.js';
 import { RULES } from '../../src/audit/rules.js';
-import { BASE, HOUR, MIN, SATURDAY_NIGHT, add, flagsOf, fresh, linked, setContext, type Entry, type FlagRow } from '../red-flags-helper.js';
+import { BASE, DAY, HOUR, MIN, SATURDAY_NIGHT, add, flagsOf, fresh, linked, setContext, type Entry, type FlagRow } from '../red-flags-helper.js';
 
 function allFlags(app: FastifyInstance): FlagRow[] {
   return app.database.sqlite.prepare('SELECT * FROM red_flags ORDER BY id').all() as FlagRow[];
@@ -265,10 +265,10 @@ t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)
   for (const sql of onLog) {
     const p = plan(sql);
     t.notMatch(p, /SCAN audit_log\b/, `no scan: ${sql.replace(/\s+/g, ' ').slice(0, 90)}`);
-    // a query on one subject must seek (subject, action, ts), not every entry of the action
+    // a query on one subject must seek (day, subject, action, ts), not every entry of the action
     // and read nothing but the index: the outcome is in it (an account under attack has thousands of
     // entries in the window, and a row read for each made one count cost 208 µs)
-    if (sql.includes('subject = lower(?)')) t.match(p, /USING COVERING INDEX audit_log_subject_action_ts \(subject=\? AND action=\? AND ts>\? AND ts<\?\)/, `by subject: ${p}`);
+    if (sql.includes('subject = lower(?)')) t.match(p, /USING COVERING INDEX audit_log_day_subject_action_ts \(<expr>=\? AND subject=\? AND action=\? AND ts>\? AND ts<\?\)/, `by subject: ${p}`);
   }
   t.equal(onLog.filter((sql) => sql.includes('subject = lower(?)')).length, 3, 'the count and both ids statements were checked');
   // scim-bulk-removal: a token's removals, from their own partial index alone
@@ -280,4 +280,43 @@ t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)
   const ids = [0, 1, 2].map((i) => add(app, failure('alice', BASE + i * MIN)));
   add(app, failure('bob', BASE + MIN));
   t.same(q.idsForSubject('ALICE', 'LOGIN', BASE, BASE + HOUR, 'FAILURE', 2), [ids[2], ids[1]]);
+});
+
+t.test('window queries cross midnight: each UTC day of the window is asked, newest first', async (t) => {
+  const app = await fresh(t);
+  const q = createRuleQueries(app.database.sqlite);
+  const midnight = Date.UTC(2026, 0, 15);
+  // the last millisecond of one day, the first of the next, and entries two days apart
+  const times = [midnight - 2 * DAY + HOUR, midnight - 1, midnight, midnight + 5 * MIN];
+  const ids = times.map((ts) => add(app, failure('carol', ts)));
+  add(app, failure('dave', midnight));
+  t.equal(q.countForSubject('carol', 'LOGIN', midnight - 10 * MIN, midnight + 10 * MIN, 'FAILURE'), 3, '10 minutes each side of midnight: both days');
+  t.same(q.idsForSubject('carol', 'LOGIN', midnight - 10 * MIN, midnight + 10 * MIN, 'FAILURE', 20), [ids[3], ids[2], ids[1]], 'newest first across the days');
+  t.same(q.idsForSubject('carol', 'LOGIN', midnight - 3 * DAY, midnight + DAY, 'FAILURE', 2), [ids[3], ids[2]], 'the limit stops at the newest');
+  t.equal(q.countForSubject('carol', 'LOGIN', midnight - 3 * DAY, midnight + DAY, 'FAILURE'), 4, 'four days: all four');
+  t.equal(q.countForSubject('carol', 'LOGIN', midnight, midnight, 'FAILURE'), 1, 'a window of one millisecond');
+  t.equal(q.countForSubject('carol', 'LOGIN', midnight - 1, midnight - 1, 'FAILURE'), 1, 'the last millisecond of the day before');
+  t.equal(q.countForSubject('carol', 'LOGIN', midnight + DAY, midnight, 'FAILURE'), 0, 'an empty window');
+  // before 1970 SQLite's integer division truncates toward zero; the days asked must be the same
+  const early = [-DAY - 1, -DAY + 1, -1, 1].map((ts) => add(app, failure('erin', ts)));
+  t.same(q.idsForSubject('erin', 'LOGIN', -2 * DAY, 2 * DAY, 'FAILURE', 20), [...early].reverse(), 'times around 1970');
+  t.equal(q.countForSubject('erin', 'LOGIN', -DAY, 0, 'FAILURE'), 2, 'a window ending at 0');
+
+  // the count stops at COUNT_CAP even when the days together hold more
+  const many = app.database.sqlite.transaction(() => {
+    for (let i = 0; i < 600; i++) {
+      add(app, { ...failure('frank', midnight - 1 - i), log: 'f' });
+      add(app, { ...failure('frank', midnight + i), log: 'f' });
+    }
+  });
+  many();
+  t.equal(q.countForSubject('frank', 'LOGIN', midnight - HOUR, midnight + HOUR, 'FAILURE'), 1000, '1,200 over two days: counted to 1,000');
+});
+
+t.test('thresholds have an upper bound: a stored value past it counts as the bound', async (t) => {
+  const app = await fresh(t);
+  app.repos.rules.saveConfig({ 'login-brute-force': { thresholds: { failures: 5000, windowMinutes: 1e9 } }, 'repeated-password-changes': { thresholds: { windowHours: 100_000 } } });
+  t.same(status(app, 'login-brute-force').thresholds, { failures: 1000, windowMinutes: 7 * 24 * 60 }, 'counts stop at 1,000, windows at 7 days in minutes');
+  t.same(status(app, 'repeated-password-changes').thresholds, { changes: 3, windowHours: 30 * 24 }, 'and at 30 days in hours');
+  for (const rule of RULES) for (const [name, th] of Object.entries(rule.thresholds)) t.ok(th.default >= 1 && th.default <= th.max, `${rule.id}.${name}: the default is within 1..${th.max}`);
 });

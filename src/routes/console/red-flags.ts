@@ -146,7 +146,7 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
     const rules = repos.rules.statuses().map((s) => ({
       ...describeRule(s),
       enabled: form.enabled(s.rule.id),
-      thresholds: Object.entries(s.rule.thresholds).map(([name, t]) => ({ name, label: t.label, value: form.threshold(s.rule.id, name), default: t.default })),
+      thresholds: Object.entries(s.rule.thresholds).map(([name, t]) => ({ name, label: t.label, value: form.threshold(s.rule.id, name), default: t.default, max: t.max })),
     }));
     const { days, ...context } = form.context;
     return reply.view(
@@ -200,8 +200,8 @@ export default async function redFlagRoutes(app: FastifyInstance): Promise<void>
           const raw = one(`t.${s.rule.id}.${name}`);
           // a field the form did not send keeps its value
           const v = raw === undefined ? s.thresholds[name]! : /^\s*\d{1,9}\s*$/.test(raw) ? Number(raw) : Number.NaN;
-          if (!(v >= 1)) {
-            problems.push(`${s.rule.name}: ${threshold.label} must be a whole number of at least 1 (got "${raw}")`);
+          if (!(v >= 1 && v <= threshold.max)) {
+            problems.push(`${s.rule.name}: ${threshold.label} must be a whole number from 1 to ${threshold.max.toLocaleString('en-US')} (got "${raw}")`);
             continue;
           }
           thresholds[name] = v;
