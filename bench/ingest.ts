@@ -14,7 +14,9 @@
 // BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (3), BENCH_BATCH (500), BENCH_USERS (500000 distinct
 // users), BENCH_DIR (parent of the temporary directory, default the OS temp dir), BENCH_KEEP=1 keeps
 // the database; BENCH_CPU_PROF=1 runs the server with --cpu-prof and prints where its time went
-// (BENCH_SERVER_SCRIPT: another server entry than the compiled dist/src/server.js, absolute or relative to the checkout);
+// (BENCH_SERVER_SCRIPT: another server entry than the compiled dist/src/server.js, absolute or relative to the checkout;
+// its checkout's CLI sets up the database. The prefill writes with this checkout's code: to measure
+// a change of the schema or of appending, run the bench from the changed checkout);
 // BENCH_STRICT=1 exits 1 when a target is missed (correctness failures always do).
 //
 // Output: progress on stderr; on stdout the details and one summary line:
@@ -23,12 +25,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, freemem, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createAuditRepository } from '../src/db/audit-repository.js';
 import { prepareEvent } from '../src/services/ingest.js';
-import { buildServer, cpuSeconds, envInt, freePort, machineBusySeconds, nowUs, quantile, runNode, startServer, summarizeCpuProfile, type ServerProcess, type TimeWindow, rng } from './lib.js';
+import { benchServer, cpuSeconds, envInt, freePort, machineBusySeconds, nowUs, quantile, runNode, startServer, summarizeCpuProfile, type ServerProcess, type TimeWindow, rng } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';
@@ -323,11 +325,11 @@ async function main(): Promise<number> {
   const dbPath = join(dir, 'iamtrail.sqlite');
   const profDir = CPU_PROF ? mkdtempSync(join(tmpdir(), 'iamtrail-bench-prof-')) : undefined;
   const env = { ...process.env, DATABASE_PATH: dbPath, LOG_LEVEL: 'warn' };
-  const script = process.env.BENCH_SERVER_SCRIPT ? resolve(ROOT, process.env.BENCH_SERVER_SCRIPT) : await buildServer();
+  const { script, cli } = await benchServer();
   let server: ServerProcess | undefined;
   const windows: TimeWindow[] = [];
   try {
-    const created = await runNode([join(ROOT, 'bin/iamtrail.mjs'), 'token', 'create', '--name', 'bench', '--scope', 'ingest'], env);
+    const created = await runNode([cli, 'token', 'create', '--name', 'bench', '--scope', 'ingest'], env);
     const token = created.trim().split('\n').at(-1)!.trim();
 
     const run = async (label: string, seed: number): Promise<RunResult> => {

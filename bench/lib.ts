@@ -1,6 +1,7 @@
 // Shared benchmark helpers: server child process, CLI runs, autocannon load with exact latencies, RSS sampling, CPU profile summary.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection, createServer } from 'node:net';
 import autocannon from 'autocannon';
@@ -79,6 +80,24 @@ export async function buildServer(): Promise<string> {
   const root = fileURLToPath(new URL('..', import.meta.url));
   await runNode([fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '-p', `${root}tsconfig.build.json`], process.env, 120_000);
   return `${root}dist/src/server.js`;
+}
+
+/**
+ * The server entry a bench measures and the CLI that sets up its database: BENCH_SERVER_SCRIPT
+ * (absolute, or relative to this checkout) and the CLI of the checkout it belongs to, else this
+ * checkout compiled as `npm start` does and its CLI. The CLI opens the database first, so its
+ * migrations are the ones applied: with this checkout's CLI, a server that changes the schema
+ * would run on this checkout's schema (its own migrations already counted as applied).
+ */
+export async function benchServer(): Promise<{ script: string; cli: string }> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const given = process.env.BENCH_SERVER_SCRIPT;
+  const script = given ? resolve(root, given) : await buildServer();
+  let checkout = dirname(script);
+  while (!existsSync(join(checkout, 'package.json')) && dirname(checkout) !== checkout) checkout = dirname(checkout);
+  const cli = join(checkout, 'bin', 'iamtrail.mjs');
+  if (!existsSync(cli)) throw new Error(`no bin/iamtrail.mjs in ${checkout}, the checkout of ${script}`);
+  return { script, cli };
 }
 
 /** the node options of `npm start` (package.json), so that a bench measures the server as it runs */

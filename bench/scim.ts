@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import {
-  buildServer,
+  benchServer,
   cleanupOnSignal,
   cpuSeconds,
   envInt,
@@ -43,7 +43,8 @@ import {
 //                                p99 ≤ 5 ms" can only be met with fewer requests in flight
 //   BENCH_NODE_ARGS              extra node options for the server, space-separated
 //   BENCH_SERVER_SCRIPT          the server entry (default: compile as `npm start` does, then
-//                                dist/src/server.js)
+//                                dist/src/server.js); the CLI of its checkout sets up the database,
+//                                so a server that changes the schema runs on its own migrations
 //   BENCH_CPU_PROF=1             run the server with --cpu-prof and print where its time went per phase
 //                                (the profile stays in BENCH_CPU_PROF_DIR, default a new temp directory)
 //   BENCH_STRICT=1               exit 1 when a performance target is missed (correctness failures always do)
@@ -122,12 +123,12 @@ async function main(): Promise<number> {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST, DATABASE_PATH: dbPath, LOG_LEVEL: 'warn' };
 
     // 1. setup through the operator CLI, on the same database file, before the server starts
-    const cli = join(ROOT, 'bin/iamtrail.mjs');
+    const { script, cli } = await benchServer();
     await runNode([cli, 'scim', 'enable'], env);
     const token = (await runNode([cli, 'token', 'create', '--name', 'bench'], env)).trim().split('\n').pop()!.trim();
 
     server = await startServer({
-      script: process.env.BENCH_SERVER_SCRIPT ?? (await buildServer()),
+      script,
       env,
       host: HOST,
       port,
