@@ -27,7 +27,9 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+# start period: migrations run before the server listens, and one that rebuilds an audit index takes
+# about a minute per 10 M entries (README, "Upgrading"); a check that passes ends it at once
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5m --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # the node options of `npm start` (package.json): a small young generation and an old generation
 # collected when grown by half keep RSS near 175 MB under load (README, "Memory")

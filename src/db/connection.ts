@@ -35,8 +35,9 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
   // the append-only triggers make each INSERT keep a statement journal: in memory, not a temp file
   sqlite.pragma('temp_store = MEMORY');
   // Checkpoint every ~200 MiB of WAL instead of 4 MiB. A checkpoint copies each page once however
-  // often the WAL holds it, and the audit log's subject index takes a write on a random page per
-  // entry: with more WAL between checkpoints, more of those writes land on pages already in it.
+  // often the WAL holds it, and the audit log's subject index takes a write on a random page of its
+  // current day per entry: with more WAL between checkpoints, more of those writes land on pages
+  // already in it.
   // bench:ingest (profiled: the checkpoint was 18 % of the writer thread) went from 12,653 ev/s with
   // ~40 MiB (10,000 pages) to 14,591-15,707 with 50,000 pages; 100,000 pages made the checkpoints
   // long enough to stall batches (p99 439 ms). The WAL file stays at that size on disk under load.
