@@ -86,8 +86,11 @@ function toStored(resource: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function pageParams(startIndex: number | undefined, count: number | undefined) {
-  // RFC 7644 §3.4.2.4: startIndex < 1 is 1, a negative count is 0; count is capped at maxResults
-  const start = startIndex === undefined || startIndex < 1 ? 1 : Math.floor(startIndex);
+  // RFC 7644 §3.4.2.4: startIndex < 1 is 1, a negative count is 0; count is capped at maxResults.
+  // A startIndex past 2^53 (9223372036854775808, 1e300: JSON and query strings allow them) is the
+  // largest exact one: past every resource, an empty page, as any index past the end. Unclamped, the
+  // OFFSET bound to SQLite was not an integer and the list failed with a 500.
+  const start = startIndex === undefined || !(startIndex >= 1) ? 1 : Math.min(Math.floor(startIndex), Number.MAX_SAFE_INTEGER);
   const requested = count === undefined ? MAX_RESULTS : Math.max(0, Math.floor(count));
   return { start, limit: Math.min(requested, MAX_RESULTS), capped: requested > MAX_RESULTS };
 }

@@ -576,6 +576,21 @@ t.test('paging over 250 users', async (t) => {
     }
   });
 
+  await t.test('a startIndex past 2^53 is an empty page, not a 500 (GET and .search, Users and Groups)', async (t) => {
+    for (const huge of ['9223372036854775807', '9223372036854775808', '99999999999999999999', '1e300']) {
+      for (const kind of ['Users', 'Groups']) {
+        const res = await scim({ method: 'GET', url: `/${kind}?startIndex=${huge}&count=5` });
+        t.equal(res.statusCode, 200, `GET /${kind}?startIndex=${huge}: 200`);
+        const page = res.json() as Json;
+        t.equal(page.totalResults, kind === 'Users' ? total : 0, 'totalResults as without startIndex');
+        t.same(page.Resources ?? [], [], 'no resources: past the end');
+        const search = await scim({ method: 'POST', url: `/${kind}/.search`, payload: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"startIndex":${huge}}` });
+        t.equal(search.statusCode, 200, `POST /${kind}/.search startIndex ${huge}: 200`);
+      }
+    }
+    t.notOk(auditRows(app).some((r) => Number(r.http) >= 500), 'no 5xx logged');
+  });
+
   await t.test('non-numeric startIndex and count are 400', async (t) => {
     expectScimError(t, await scim({ method: 'GET', url: '/Users?startIndex=abc' }), 400);
     expectScimError(t, await scim({ method: 'GET', url: '/Users?count=lots' }), 400);
