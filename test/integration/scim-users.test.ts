@@ -330,6 +330,20 @@ t.test('DELETE: 204 with an empty body, then GET 404 and the user is gone from l
   await createUser(t, scim, { schemas: [USER_SCHEMA], userName: 'gone@example.com' });
 });
 
+t.test('DELETE with a JSON Content-Type and no body (as some clients send) deletes, Users and Groups', async (t) => {
+  const { scim } = await build(t);
+  const user = await createUser(t, scim, { schemas: [USER_SCHEMA], userName: 'typed-delete@example.com' });
+  const group = (await scim({ method: 'POST', url: '/Groups', payload: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Typed delete' } })).json() as Json;
+  for (const [url, type] of [[`/Users/${user.id}`, 'application/scim+json'], [`/Groups/${group.id}`, 'application/json']] as const) {
+    const del = await scim({ method: 'DELETE', url, headers: { 'content-type': type } });
+    t.equal(del.statusCode, 204, `DELETE ${url} with Content-Type ${type}: 204`);
+    expectScimError(t, await scim({ method: 'GET', url }), 404);
+  }
+  // a POST without a body is still refused as malformed
+  const empty = await scim({ method: 'POST', url: '/Users', headers: { 'content-type': 'application/scim+json' }, payload: '' });
+  expectScimError(t, empty, 400);
+});
+
 t.test('ETags: If-Match mismatch is 412 for PUT, PATCH and DELETE; * and the current ETag match; If-None-Match is 304', async (t) => {
   const { scim } = await build(t);
   const user = await createUser(t, scim, { schemas: [USER_SCHEMA], userName: 'etag@example.com', title: 'A' });

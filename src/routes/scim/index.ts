@@ -28,7 +28,9 @@ export default async function scimRoutes(app: FastifyInstance): Promise<void> {
   const bodyLimit = app.config.SCIM_BODY_LIMIT;
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string', bodyLimit }, (_req, body, done) => {
+  app.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string', bodyLimit }, (req, body, done) => {
+    // a DELETE has no body, but clients send their usual Content-Type with it anyway
+    if (req.method === 'DELETE' && (body as string).trim() === '') return done(null, undefined);
     try {
       done(null, sjson.parse(body as string, undefined, { protoAction: 'remove', constructorAction: 'remove' }));
     } catch (error) {
