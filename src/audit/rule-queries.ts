@@ -6,6 +6,8 @@ import { ENTRY_DAY_SQL, entryDay } from '../db/schema.js';
 
 /** window counts stop here; a title then says "1000+" */
 export const COUNT_CAP = 1000;
+/** the causes of a wall of 401s named one by one; the rest are counted together */
+export const AUTH_CAUSES = 10;
 const DAY = 86_400_000;
 
 export function createRuleQueries(sqlite: Sqlite) {
@@ -48,7 +50,7 @@ export function createRuleQueries(sqlite: Sqlite) {
   // the causes among the latest 401s of the window
   const authCauses = sqlite.prepare(
     `SELECT fingerprint, count(*) AS n FROM (SELECT fingerprint FROM audit_log WHERE action = 'SCIM_AUTH' AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ${COUNT_CAP})
-     GROUP BY fingerprint ORDER BY n DESC LIMIT 5`,
+     GROUP BY fingerprint ORDER BY n DESC LIMIT ${AUTH_CAUSES}`,
   );
   // the synchronization rules each have a small partial index of their own entries (migration 0008);
   // the literal action in each query is what lets SQLite use it. IS: a missing system is its own group.
@@ -68,6 +70,13 @@ export function createRuleQueries(sqlite: Sqlite) {
   const serverErrors = sqlite.prepare(
     `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE http >= 500 AND ts >= ? AND ts <= ? AND protocol = 'SCIM' LIMIT ${COUNT_CAP})`,
   );
+  // the entries behind a flag, newest first: asked only when a rule raises or refreshes its flag
+  const serverErrorIds = sqlite.prepare<[number, number, number], number>(
+    `SELECT id FROM audit_log WHERE http >= 500 AND ts >= ? AND ts <= ? AND protocol = 'SCIM' ORDER BY ts DESC LIMIT ?`,
+  ).pluck();
+  const fingerprintIds = sqlite.prepare<[string, number, number, number], number>(
+    `SELECT id FROM audit_log WHERE fingerprint = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?`,
+  ).pluck();
   // one token's successful SCIM removals: their own small partial index (migration 0011), which
   // holds every column asked here, so neither query reads a row
   const removalsWhere = `principal = ? AND action IN ('PROVISIONING_DELETE', 'PROVISIONING_DISABLE') AND protocol = 'SCIM' AND outcome = 'SUCCESS'
@@ -130,7 +139,11 @@ export function createRuleQueries(sqlite: Sqlite) {
       return run;
     },
     countFingerprint: (fingerprint: string, since: number, until: number) => n(byFingerprint.get(fingerprint, since, until)),
+    /** ids of the entries of one failing request in a window, newest first */
+    fingerprintIds: (fingerprint: string, since: number, until: number, limit: number) => fingerprintIds.all(fingerprint, since, until, limit),
     countServerErrors: (since: number, until: number) => n(serverErrors.get(since, until)),
+    /** ids of the SCIM 5xx entries in a window, newest first */
+    serverErrorIds: (since: number, until: number, limit: number) => serverErrorIds.all(since, until, limit),
     /** users and groups one token deleted or deactivated over SCIM in a window (at most COUNT_CAP) */
     countScimRemovals: (principal: string, since: number, until: number) => n(scimRemovalCount.get(principal, since, until)),
     /** the entries of those removals, newest first */

@@ -464,7 +464,11 @@ export const RULES: Rule[] = [
       const since = entry.ts - t.windowMinutes! * MIN;
       const count = q.countScimAuthFailures(since, entry.ts);
       if (count < t.failures!) return null;
-      const causes = q.authFailureCauses(since, entry.ts).map((c) => `${describeAuthCause(c.fingerprint)} (${c.n})`);
+      const found = q.authFailureCauses(since, entry.ts);
+      const causes = found.map((c) => `${describeAuthCause(c.fingerprint)} (${c.n})`);
+      // the causes are those of the window's latest COUNT_CAP refusals, the AUTH_CAUSES commonest named
+      const unnamed = Math.min(count, COUNT_CAP) - found.reduce((sum, c) => sum + c.n, 0);
+      if (unnamed > 0) causes.push(`other causes (${unnamed})`);
       return {
         subject: 'scim-auth',
         title: `${atLeast(count)} SCIM requests refused with 401 in ${minutes(t.windowMinutes!)}`,
@@ -485,12 +489,15 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q, t }) {
       if (entry.protocol !== 'SCIM' || entry.http === null || entry.http < 500) return null;
-      const count = q.countServerErrors(entry.ts - t.windowMinutes! * MIN, entry.ts);
+      const since = entry.ts - t.windowMinutes! * MIN;
+      const count = q.countServerErrors(since, entry.ts);
       if (count < t.errors!) return null;
       return {
         subject: 'scim-5xx',
         title: `${atLeast(count)} SCIM server errors in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} SCIM responses with status 500 or above within ${minutes(t.windowMinutes!)}, the last at ${at(entry.ts)}: ${firstLine(entry.log)}`,
+        // the errors that crossed the threshold; an open flag then gains each new one as it comes
+        related: q.serverErrorIds(since, entry.ts, Math.max(t.errors!, 20)),
       };
     },
   },
@@ -530,12 +537,14 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q, t }) {
       if (!entry.fingerprint) return null;
-      const count = q.countFingerprint(entry.fingerprint, entry.ts - t.windowMinutes! * MIN, entry.ts);
+      const since = entry.ts - t.windowMinutes! * MIN;
+      const count = q.countFingerprint(entry.fingerprint, since, entry.ts);
       if (count < t.failures!) return null;
       return {
         subject: entry.fingerprint,
         title: `${entry.event} failed ${atLeast(count)} times with ${entry.http}`,
         explanation: `${atLeast(count)} identical failing SCIM requests (${entry.fingerprint.replace(/^scim:/, '')}) within ${minutes(t.windowMinutes!)}: ${firstLine(entry.log)}`,
+        related: q.fingerprintIds(entry.fingerprint, since, entry.ts, Math.max(t.failures!, 20)),
       };
     },
   },

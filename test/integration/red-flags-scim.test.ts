@@ -67,6 +67,22 @@ t.test('scim-401-wall: 10 requests with an expired token name the token', async 
   t.same(flagsOf(app, 'scim-token-expiring'), [], 'an expired token is not "expiring"');
 });
 
+t.test('scim-401-wall: every cause is named or counted, however many kinds', async (t) => {
+  const b = await build(t);
+  const { app } = b;
+  // eleven expired tokens, one refusal each: ten causes are named, the eleventh is counted
+  for (let i = 0; i < 11; i++) {
+    const token = createToken(b, `old-${String(i).padStart(2, '0')}`);
+    app.database.sqlite.prepare('UPDATE api_tokens SET expires_at = ? WHERE name = ?').run(Date.now() - DAY, `old-${String(i).padStart(2, '0')}`);
+    t.equal((await b.scim({ method: 'GET', url: '/Users', token })).statusCode, 401);
+  }
+  const [flag] = flagsOf(app, 'scim-401-wall');
+  t.equal(flag?.title, '11 SCIM requests refused with 401 in 10 minutes');
+  const named = flag!.explanation.match(/expired token "old-\d\d" \(1\)/g) ?? [];
+  t.equal(named.length, 10, 'ten causes named');
+  t.match(flag!.explanation, /; other causes \(1\)\.$/, 'the rest counted, so that the causes add up to the refusals');
+});
+
 t.test('scim-401-wall: near miss — 9 refusals, then valid requests', async (t) => {
   const b = await build(t);
   for (let i = 0; i < 9; i++) t.equal((await b.scim({ method: 'GET', url: '/Users', token: 'iamt_not-a-real-token' })).statusCode, 401);
@@ -85,8 +101,8 @@ t.test('scim-repeated-failure: the same GET failing with 404 five times', async 
   t.same(flagsOf(app, 'scim-repeated-failure'), [], '4 failures: not yet');
 
   t.equal((await b.scim({ method: 'GET', url: `/Users/${UNKNOWN_ID}?attributes=userName` })).statusCode, 404, 'the query string does not make it another request');
-  const fifth = lastEntry(app).id;
-  const flag = theFlag(t, app, 'scim-repeated-failure', 'medium', [fifth]);
+  // the flag links all five failures, not just the one that tipped it
+  const flag = theFlag(t, app, 'scim-repeated-failure', 'medium', idsWhere(app, `fingerprint = 'scim:GET /scim/v2/Users/${UNKNOWN_ID} 404'`));
   t.equal(flag.subject, `scim:GET /scim/v2/Users/${UNKNOWN_ID} 404`);
   t.equal(flag.title, 'Get User failed 5 times with 404');
   t.match(flag.explanation, `5 identical failing SCIM requests (GET /scim/v2/Users/${UNKNOWN_ID} 404) within 30 minutes: Get User failed (404)`);
@@ -223,8 +239,9 @@ t.test('scim-5xx-spike: 5 SCIM server errors within 5 minutes', async (t) => {
   err(BASE + 2 * MIN, 499); // not a server error
   t.same(flagsOf(app, 'scim-5xx-spike'), [], '4 SCIM 5xx: not yet');
 
-  const fifth = err(BASE + 5 * MIN, 503); // exactly 5 minutes after the first: inside
-  const flag = theFlag(t, app, 'scim-5xx-spike', 'high', [fifth]);
+  err(BASE + 5 * MIN, 503); // exactly 5 minutes after the first: inside
+  // the flag links every error of the spike, not just the one that tipped it
+  const flag = theFlag(t, app, 'scim-5xx-spike', 'high', idsWhere(app, "protocol = 'SCIM' AND http >= 500"));
   t.equal(flag.subject, 'scim-5xx');
   t.equal(flag.title, '5 SCIM server errors in 5 minutes');
   t.equal(flag.explanation, `5 SCIM responses with status 500 or above within 5 minutes, the last at ${iso(BASE + 5 * MIN)}: Create User failed (503): database is locked`);
