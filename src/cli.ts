@@ -156,10 +156,12 @@ async function main(): Promise<void> {
   try {
     process.exitCode = await run(process.argv.slice(2), process.env, (s) => process.stdout.write(`${s}\n`));
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`iamtrail: ${error.message}\n\n${USAGE}`);
+    // node:util parseArgs refuses an unknown option, a missing or dash-led value ("--expires-in-days
+    // -1"), a stray argument: ERR_PARSE_ARGS_*, with a message that says which; a usage error
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
+      console.error(`iamtrail: ${(error as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || error instanceof TokenError || error instanceof SettingsError || error instanceof PasswordPolicyError || error instanceof IngestError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    } else if (error instanceof ConfigError || error instanceof TokenError || error instanceof SettingsError || error instanceof PasswordPolicyError || error instanceof IngestError) {
       console.error(`iamtrail: ${(error as Error).message}`);
       process.exitCode = 1;
     } else {

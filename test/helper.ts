@@ -1,8 +1,10 @@
 // Test support: each test file gets its own app on its own fresh, migrated SQLite file in a temp
 // directory, closed in teardown. No mocks: the real app, the real database.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Test } from 'tap';
 import { buildApp } from '../src/app.js';
@@ -77,4 +79,28 @@ export function qs(params: Record<string, string | number>): string {
   return Object.entries(params)
     .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
     .join('&');
+}
+
+/** The real CLI (bin/iamtrail.mjs) in a child process on a database file; never rejects. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'bin', 'iamtrail.mjs');
+
+export function runCli(dbPath: string, args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: { ...process.env, DATABASE_PATH: dbPath, LOG_LEVEL: 'silent' }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
 }

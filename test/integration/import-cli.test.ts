@@ -1,38 +1,13 @@
 // `iamtrail import FILE`: the real CLI in a child process on a temp database, for JSON arrays, NDJSON
 // and CSV (RFC 4180 quoting), with the same validation as the API, no duplicates on re-import,
 // one summary entry per batch of 1,000 and exit code 1 when anything was rejected.
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { tempDir } from '../helper.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'bin', 'iamtrail.mjs');
+import { runCli as cli, tempDir } from '../helper.js';
 
 type Json = Record<string, any>;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(dbPath: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: ROOT, env: { ...process.env, DATABASE_PATH: dbPath, LOG_LEVEL: 'silent' }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 function rows(dbPath: string, sql: string, ...params: unknown[]): Json[] {
   const db = new Database(dbPath, { readonly: true });
