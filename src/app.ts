@@ -1,12 +1,13 @@
 // buildApp(config): the whole iamtrail application as Fastify plugins and route scopes, ready to
 // listen (src/server.ts) or to be injected into (tests).
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from './config.js';
 import dbPlugin from './plugins/db.js';
 import servicesPlugin from './plugins/services.js';
 import apiRoutes from './routes/api/index.js';
 import consoleRoutes from './routes/console/index.js';
-import scimRoutes from './routes/scim/index.js';
+import { clientErrorHandler } from './routes/scim/client-errors.js';
+import scimRoutes, { refuseUnroutableScimRequest } from './routes/scim/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,6 +29,16 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     requestIdHeader: false,
     // every request is in the audit trail already; the process log gets them only at debug level
     logController: new LogController({ disableRequestLogging: config.LOG_LEVEL !== 'debug' && config.LOG_LEVEL !== 'trace' }),
+    // a path the router cannot take (a malformed %-encoding, a segment over 100 characters): under
+    // /scim/v2 an RFC 7644 error and an audit entry like any SCIM request; elsewhere Fastify's answer
+    // what Node's HTTP parser refuses (431 for a query string over 16 KB): SCIM answers under /scim/v2
+    clientErrorHandler,
+    frameworkErrors: (error, request, reply) => {
+      if (request.url === '/scim/v2' || request.url.startsWith('/scim/v2/') || request.url.startsWith('/scim/v2?')) {
+        return refuseUnroutableScimRequest(error, request, reply);
+      }
+      (reply as FastifyReply).code(error.statusCode ?? 400).send(error);
+    },
   });
   app.decorate('config', config);
 

@@ -102,6 +102,15 @@ t.test('authentication failures: 401, WWW-Authenticate, audited without the toke
     t.equal(list.totalResults, 0);
   });
 
+  await t.test('a path the router cannot take, with a bad token, is 401 too', async (t) => {
+    for (const url of ['/Users/%E0%A4%A', `/Users/${'x'.repeat(300)}`]) {
+      const res = await b.scim({ method: 'GET', url, token: 'iamt_wrong' });
+      expectScimError(t, res, 401);
+      t.equal(res.headers['www-authenticate'], 'Bearer realm="iamtrail SCIM"');
+      t.equal(auditRows(b.app).at(-1)!.action, 'SCIM_AUTH', 'logged as a failed authentication');
+    }
+  });
+
   await t.test('an unknown path with a bad token is 401, not 404', async (t) => {
     const { res, row } = await audited(t, b, { method: 'GET', url: '/NoSuchThing', token: wrong });
     expectScimError(t, res, 401);
@@ -176,6 +185,10 @@ t.test('request errors: SCIM bodies, audited, and the server keeps serving', asy
   const cases: { name: string; opts: Opts; status: number; scimType?: string }[] = [
     { name: 'unknown route', opts: { method: 'GET', url: '/Userz' }, status: 404 },
     { name: 'unknown route under /Users', opts: { method: 'GET', url: '/Users/a/b/c' }, status: 404 },
+    // paths the router itself cannot take: they never reach the SCIM scope's hooks
+    { name: 'a malformed %-encoding in the path', opts: { method: 'GET', url: '/Users/%E0%A4%A' }, status: 400, scimType: 'invalidSyntax' },
+    { name: 'an id longer than any id', opts: { method: 'GET', url: `/Users/${'x'.repeat(300)}` }, status: 404 },
+    { name: 'a malformed %-encoding on DELETE', opts: { method: 'DELETE', url: '/Groups/%zz' }, status: 400, scimType: 'invalidSyntax' },
     { name: 'unsupported method on a resource type', opts: { method: 'DELETE', url: '/Users' }, status: 404 },
     { name: 'unknown resource type', opts: { method: 'GET', url: '/ResourceTypes/Printer' }, status: 404 },
     { name: 'unknown schema document', opts: { method: 'GET', url: '/Schemas/urn:nope' }, status: 404 },
@@ -351,4 +364,37 @@ t.test('a filter longer than the limit is a 400 invalidFilter', async (t) => {
   const search = await b.scim({ method: 'POST', url: '/Users/.search', payload: { filter } });
   t.equal(search.statusCode, 400);
   t.equal(search.json().scimType, 'invalidFilter', '.search: scimType invalidFilter');
+});
+
+t.test('over real HTTP: a query string over 16 KB is a SCIM 431 that says what to do, and is logged', async (t) => {
+  const b = await build(t);
+  await b.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = b.app.server.address() as { port: number };
+  const filter = Array.from({ length: 600 }, (_, i) => `userName eq "user${i}@example.com"`).join(' or ');
+  const before = auditRows(b.app).length;
+  const res = await fetch(`http://127.0.0.1:${port}/scim/v2/Users?filter=${encodeURIComponent(filter)}`, { headers: { authorization: `Bearer ${b.token}` } });
+  t.equal(res.status, 431);
+  t.match(res.headers.get('content-type'), SCIM_JSON);
+  const body = (await res.json()) as Json;
+  t.same(body.schemas, [ERROR_SCHEMA]);
+  t.equal(body.status, '431');
+  t.match(body.detail, /over 16 KB\. Send a long filter in the body of POST \/scim\/v2\/Users\/\.search/);
+  // the entry is written as the answer leaves: wait for it
+  for (let i = 0; i < 50 && auditRows(b.app).length === before; i++) await new Promise((r) => setTimeout(r, 20));
+  const rows = auditRows(b.app);
+  t.equal(rows.length, before + 1, 'one audit entry');
+  const row = rows.at(-1)!;
+  t.match(row, { protocol: 'SCIM', http: 431, outcome: 'FAILURE', event: 'Unknown Endpoint', source_ip: '127.0.0.1' });
+  t.match(String(row.log), /^Unknown Endpoint failed \(431\): The request line and headers are over 16 KB/);
+  t.match(String(row.log), /\nGET \/scim\/v2\/Users\?filter=userName%20eq%20/, 'the request line, cut');
+  t.ok(String(row.log).length < 3000, 'the huge query string is not stored whole');
+  t.notMatch(String(row.log), b.token, 'no token');
+
+  // outside /scim/v2: Fastify's JSON answer, nothing logged
+  const other = await fetch(`http://127.0.0.1:${port}/api/v1/logs?x=${'a'.repeat(20_000)}`);
+  t.equal(other.status, 431);
+  t.match(other.headers.get('content-type'), /^application\/json/);
+  t.equal(auditRows(b.app).length, before + 1);
+  // and the server still serves
+  t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
 });
