@@ -297,3 +297,29 @@ t.test('screenshots of the other screens', async (t) => {
   }
   t.same(errors, [], 'no script errors or failed loads');
 });
+
+t.test('on a phone (390 px wide) every screen fits: the menu above, no sideways scrolling', async (t) => {
+  const phone = (await c.newPage({ width: 390, height: 844 })).page;
+  await signIn(phone, ADMIN);
+  const screens = [IAM, `${IAM}/scim`, `${IAM}/tokens`, `${IAM}/active-directory`, `${IAM}/roles-mapping`, LOGS_PATH, `${IAM}/red-flags`, `${IAM}/rules`, '/it-settings/accounts', '/profile'];
+  for (const path of screens) {
+    t.equal((await phone.goto(path))?.status(), 200, `${path}: 200`);
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    t.equal(overflow, 0, `${path}: no horizontal scrolling of the page`);
+    const menu = (await phone.locator('nav.menu').boundingBox())!;
+    const content = (await phone.locator('main.content').boundingBox())!;
+    t.ok(menu.y + menu.height <= content.y + 1, `${path}: the menu is above the content`);
+    t.ok(content.width >= 380, `${path}: the content takes the width (${Math.round(content.width)} px)`);
+    // everything fits the screen, except inside tables, which scroll sideways within themselves
+    const outside = await phone.evaluate(() =>
+      Array.from(document.querySelectorAll('main *'))
+        .filter((el) => !el.closest('table') && el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .map((el) => `${el.tagName.toLowerCase()}: ${(el.textContent ?? '').trim().slice(0, 40)}`),
+    );
+    t.same(outside, [], `${path}: no text runs off the screen`);
+  }
+  await phone.goto(`${IAM}/scim`);
+  await screenshot(phone, 'phone-scim-overview');
+  await phone.goto(LOGS_PATH);
+  await screenshot(phone, 'phone-logs');
+});
