@@ -1,6 +1,6 @@
 # iamtrail: one small container. Build stage compiles TypeScript and better-sqlite3; the runtime
 # stage holds only production dependencies and runs as the unprivileged "node" user.
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -11,7 +11,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV HOST=0.0.0.0 \
     PORT=3000 \
     DATABASE_PATH=/data/iamtrail.sqlite
