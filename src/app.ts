@@ -29,10 +29,10 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     requestIdHeader: false,
     // every request is in the audit trail already; the process log gets them only at debug level
     logController: new LogController({ disableRequestLogging: config.LOG_LEVEL !== 'debug' && config.LOG_LEVEL !== 'trace' }),
-    // a path the router cannot take (a malformed %-encoding, a segment over 100 characters): under
-    // /scim/v2 an RFC 7644 error and an audit entry like any SCIM request; elsewhere Fastify's answer
     // what Node's HTTP parser refuses (431 for a query string over 16 KB): SCIM answers under /scim/v2
     clientErrorHandler,
+    // a path the router cannot take (a malformed %-encoding, a segment over 100 characters): under
+    // /scim/v2 an RFC 7644 error and an audit entry like any SCIM request; elsewhere Fastify's answer
     frameworkErrors: (error, request, reply) => {
       if (request.url === '/scim/v2' || request.url.startsWith('/scim/v2/') || request.url.startsWith('/scim/v2?')) {
         return refuseUnroutableScimRequest(error, request, reply);

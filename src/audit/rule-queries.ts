@@ -2,13 +2,12 @@
 // index range (day, subject, action, time), so its cost does not grow with the size of the log.
 import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../db/connection.js';
-import { ENTRY_DAY_SQL, entryDay } from '../db/schema.js';
+import { DAY_MS as DAY, ENTRY_DAY_SQL, entryDay } from '../db/schema.js';
 
 /** window counts stop here; a title then says "1000+" */
 export const COUNT_CAP = 1000;
 /** the causes of a wall of 401s named one by one; the rest are counted together */
 export const AUTH_CAUSES = 10;
-const DAY = 86_400_000;
 
 export function createRuleQueries(sqlite: Sqlite) {
   // subject is lower(target, else principal): "Operator" and "operator" are one account.
