@@ -6,7 +6,7 @@ import dbPlugin from './plugins/db.js';
 import servicesPlugin from './plugins/services.js';
 import apiRoutes from './routes/api/index.js';
 import consoleRoutes from './routes/console/index.js';
-import { clientErrorHandler } from './routes/scim/client-errors.js';
+import { clientErrorHandler, isScimTarget } from './routes/scim/client-errors.js';
 import scimRoutes, { refuseUnroutableScimRequest } from './routes/scim/index.js';
 
 declare module 'fastify' {
@@ -34,7 +34,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     // a path the router cannot take (a malformed %-encoding, a segment over 100 characters): under
     // /scim/v2 an RFC 7644 error and an audit entry like any SCIM request; elsewhere Fastify's answer
     frameworkErrors: (error, request, reply) => {
-      if (request.url === '/scim/v2' || request.url.startsWith('/scim/v2/') || request.url.startsWith('/scim/v2?')) {
+      if (isScimTarget(request.url)) {
         return refuseUnroutableScimRequest(error, request, reply);
       }
       (reply as FastifyReply).code(error.statusCode ?? 400).send(error);

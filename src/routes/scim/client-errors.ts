@@ -15,6 +15,9 @@ const REASONS: Record<string, [number, string, string]> = {
 };
 const NOT_HTTP: [number, string, string] = [400, 'Bad Request', 'The request is not valid HTTP/1.1.'];
 
+/** A request target under the SCIM base path, /scim/v2 (with or without a path or query after it). */
+export const isScimTarget = (target: string) => /^\/scim\/v2(?:[/?]|$)/.test(target);
+
 export function clientErrorHandler(this: FastifyInstance, err: ConnectionError, socket: Socket): void {
   // a reset connection has nobody left to answer
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
@@ -23,7 +26,7 @@ export function clientErrorHandler(this: FastifyInstance, err: ConnectionError, 
   const raw = err.rawPacket as unknown as Buffer | undefined;
   const requestLine = Buffer.isBuffer(raw) ? (raw.subarray(0, 4096).toString('latin1').split('\r\n', 1)[0] ?? '') : '';
   const [, method, target] = /^([A-Z]{3,10}) (\S+)/.exec(requestLine) ?? [];
-  const scim = target !== undefined && /^\/scim\/v2(?:[/?]|$)/.test(target);
+  const scim = target !== undefined && isScimTarget(target);
   let body: string;
   let type: string;
   if (scim) {
