@@ -10,6 +10,7 @@ import { Signer } from '@fastify/cookie';
 import { randomBytes } from 'node:crypto';
 import { build, type Built, type TestContext } from './helper.js';
 import { SESSION_COOKIE, type SessionPrincipal } from '../src/plugins/session.js';
+import { sessionKey } from '../src/db/session-store.js';
 
 export type Res = LightMyRequestResponse;
 
@@ -201,7 +202,7 @@ export function forgeSession(app: FastifyInstance, principal: SessionPrincipal):
     signedInAt: now,
     lastSeenAt: now,
   };
-  app.database.sqlite.prepare('INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?)').run(sid, JSON.stringify(data), now + maxAge);
+  app.database.sqlite.prepare('INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?)').run(sessionKey(sid), JSON.stringify(data), now + maxAge);
   return encodeURIComponent(new Signer(secret, 'sha256').sign(sid));
 }
 
@@ -211,7 +212,7 @@ export function sessionRow(app: FastifyInstance, browser: Browser): { sid: strin
   const raw = decodeURIComponent(browser.sid ?? '');
   const unsigned = new Signer(secret, 'sha256').unsign(raw);
   if (!unsigned.valid || unsigned.value === null) throw new Error('no valid session cookie');
-  const row = app.database.sqlite.prepare('SELECT data FROM sessions WHERE sid = ?').get(unsigned.value) as { data: string } | undefined;
+  const row = app.database.sqlite.prepare('SELECT data FROM sessions WHERE sid = ?').get(sessionKey(unsigned.value)) as { data: string } | undefined;
   if (!row) throw new Error('no session row');
   return { sid: unsigned.value, data: JSON.parse(row.data) as Record<string, unknown> };
 }
@@ -219,7 +220,7 @@ export function sessionRow(app: FastifyInstance, browser: Browser): { sid: strin
 export function updateSession(app: FastifyInstance, browser: Browser, change: (data: Record<string, unknown>) => void): void {
   const { sid, data } = sessionRow(app, browser);
   change(data);
-  app.database.sqlite.prepare('UPDATE sessions SET data = ? WHERE sid = ?').run(JSON.stringify(data), sid);
+  app.database.sqlite.prepare('UPDATE sessions SET data = ? WHERE sid = ?').run(JSON.stringify(data), sessionKey(sid));
 }
 
 /** Audit rows after a given id (exclusive), oldest first. */

@@ -1,6 +1,8 @@
 // Console sign-in end to end: the sign-in form, cookie flags, session rotation, sign-out, the next=
 // redirect and its open-redirect guard, the 403 page for users without the IAM permission, wrong
 // passwords, unknown users and lockout. (Sessions, SCIM users, timeouts: console-sessions.test.ts.)
+import { createHash } from 'node:crypto';
+import { Signer } from '@fastify/cookie';
 import t from 'tap';
 import { auditRows } from '../helper.js';
 import {
@@ -75,6 +77,18 @@ t.test('sign-in: 303 to next, session cookie flags, session id rotated', async (
 
   const logs = await b.get('/it-settings/iam/scim');
   t.equal(logs.statusCode, 200, 'the new session is signed in');
+
+  // the file holds the cookie's signing secret, but not the session id: a copy of it forges nothing
+  const secret = app.repos.settings.get('session_secret')!;
+  const sid = new Signer(secret, 'sha256').unsign(decodeURIComponent(b.sid!)).value!;
+  const stored = app.database.sqlite.prepare('SELECT sid FROM sessions').pluck().all() as string[];
+  t.notOk(stored.includes(sid), 'the session id is not stored');
+  t.ok(stored.includes(createHash('sha256').update(sid).digest('base64url')), 'its SHA-256 is');
+  for (const key of stored) {
+    const forged = new Browser(app);
+    forged.jar.set('iamtrail.sid', encodeURIComponent(new Signer(secret, 'sha256').sign(key)));
+    t.equal((await forged.get(LOGS)).statusCode, 302, 'a cookie made from a stored row and the secret is not signed in');
+  }
 
   const login = auditRows(app).filter((r) => r.action === 'LOGIN');
   t.equal(login.length, 1);
