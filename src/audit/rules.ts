@@ -85,7 +85,7 @@ export const RULES: Rule[] = [
         const failures = q.countForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE');
         if (failures < t.failures!) return null;
         return {
-          subject: target,
+          subject: target.toLowerCase(),
           title: `${atLeast(failures)} failed sign-ins for "${target}" — account locked`,
           explanation: `${atLeast(failures)} failed sign-ins for "${target}" within ${minutes(t.windowMinutes!)}; USER_ACCOUNT_LOCKED followed at ${at(entry.ts)}, so further guessing is blocked for now.`,
           severity: 'medium',
@@ -96,7 +96,7 @@ export const RULES: Rule[] = [
       if (failures < t.failures!) return null;
       const locked = q.countForSubject(target, 'USER_ACCOUNT_LOCKED', since, entry.ts) > 0;
       return {
-        subject: target,
+        subject: target.toLowerCase(),
         title: `${atLeast(failures)} failed sign-ins for "${target}" in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(failures)} LOGIN FAILURE entries for "${target}" within ${minutes(t.windowMinutes!)}, the last from ${entry.sourceIp ?? 'an unknown address'}. ${locked ? 'USER_ACCOUNT_LOCKED followed.' : 'No USER_ACCOUNT_LOCKED followed: the attempts were not stopped by a lock.'}`,
         related: q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
@@ -121,7 +121,7 @@ export const RULES: Rule[] = [
       const failures = q.countForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE');
       if (failures < t.failures!) return null;
       return {
-        subject: target,
+        subject: target.toLowerCase(),
         title: `"${target}" signed in after ${atLeast(failures)} failures`,
         explanation: `LOGIN SUCCESS for "${target}" from ${entry.sourceIp ?? 'an unknown address'} at ${at(entry.ts)}, after ${atLeast(failures)} failed attempts within ${minutes(t.windowMinutes!)}.`,
         related: q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),

@@ -57,6 +57,19 @@ t.test('login-brute-force: 5 failures within 10 minutes raise it; the lock then 
   t.same(linked(app, flag.id), [...ids, lock, sixth]);
 });
 
+t.test('login-brute-force: the letter case of the username opens no second flag for the same account', async (t) => {
+  const app = await fresh(t);
+  const ids: number[] = [];
+  for (const [i, name] of ['victim', 'Victim', 'VICTIM', 'vIctim', 'victiM', 'Victim', 'VICTIM'].entries()) ids.push(add(app, fail(name, BASE + i * MIN)));
+  const flags = flagsOf(app, 'login-brute-force');
+  t.equal(flags.length, 1, 'one flag for the account, whatever the case of each attempt');
+  t.equal(flags[0]!.subject, 'victim');
+  t.same(linked(app, flags[0]!.id), ids, 'every attempt linked to it');
+  ids.push(add(app, success('VICTIM', BASE + 8 * MIN)));
+  t.equal(flagsOf(app, 'login-success-after-failures').length, 1);
+  t.equal(flagsOf(app, 'login-success-after-failures')[0]!.subject, 'victim');
+});
+
 t.test('login-brute-force: a wall of failures on one account is counted up to 1000 and each failure linked once', async (t) => {
   const app = await fresh(t);
   const ids: number[] = [];
