@@ -1,5 +1,6 @@
 // buildApp(config): the whole iamtrail application as Fastify plugins and route scopes, ready to
 // listen (src/server.ts) or to be injected into (tests).
+import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from './config.js';
 import dbPlugin from './plugins/db.js';
@@ -32,12 +33,13 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     // what Node's HTTP parser refuses (431 for a query string over 16 KB): SCIM answers under /scim/v2
     clientErrorHandler,
     // a path the router cannot take (a malformed %-encoding, a segment over 100 characters): under
-    // /scim/v2 an RFC 7644 error and an audit entry like any SCIM request; elsewhere Fastify's answer
+    // /scim/v2 an RFC 7644 error and an audit entry like any SCIM request; under /api/v1 the API's
+    // JSON error; elsewhere (the console) a readable page
     frameworkErrors: (error, request, reply) => {
       if (isScimTarget(request.url)) {
         return refuseUnroutableScimRequest(error, request, reply);
       }
-      (reply as FastifyReply).code(error.statusCode ?? 400).send(error);
+      refuseUnroutableRequest(error, request.url, reply as FastifyReply);
     },
   });
   app.decorate('config', config);
@@ -70,4 +72,28 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(consoleRoutes);
   await app.register(apiRoutes, { prefix: '/api/v1' });
   return app;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** What the router refused outside /scim/v2: the API's JSON error, or a plain page for the console. */
+function refuseUnroutableRequest(error: { code?: string; statusCode?: number }, url: string, reply: FastifyReply): void {
+  const status = error.statusCode ?? 400;
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'No page has a path segment that long.' : 'The address is not a valid URL (a malformed %-encoding).';
+  reply.header('Cache-Control', 'no-store');
+  if (url.startsWith('/api/')) {
+    reply.code(status).type('application/json; charset=utf-8').send({ error: status === 404 ? 'not_found' : 'bad_request', message });
+    return;
+  }
+  const title = `${status} ${STATUS_CODES[status] ?? 'Bad Request'}`;
+  reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('Content-Security-Policy', "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · iamtrail</title>` +
+        `<link rel="stylesheet" href="/public/css/console.css"></head><body><main class="error-page"><h1>${escapeHtml(title)}</h1>` +
+        `<p>${escapeHtml(message)}</p><p><a href="/">Go to the start page</a></p></main></body></html>`,
+    );
 }

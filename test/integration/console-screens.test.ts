@@ -374,3 +374,32 @@ t.test('Profile: a SCIM user changes their own (pushed) password', async (t) => 
 function auditRows(app: FastifyInstance): Record<string, unknown>[] {
   return auditSince(app, 0);
 }
+
+t.test('answers with audit data are not cached; addresses the router refuses get readable errors', async (t) => {
+  const { signedIn, app, scim } = await buildConsole(t);
+  const b = await signedIn();
+  await scim({ method: 'GET', url: '/Users' });
+  const { id } = app.database.sqlite.prepare('SELECT max(id) AS id FROM audit_log').get() as { id: number };
+  for (const url of [`${LOGS}/${id}`, `${IAM}/red-flags`, `${IAM}/scim`, '/profile', '/api/v1/catalog']) {
+    const res = await b.get(url);
+    t.equal(res.statusCode, 200, url);
+    t.equal(res.headers['cache-control'], 'no-store', `${url}: no-store`);
+  }
+  const css = await b.get('/public/css/console.css');
+  t.equal(css.statusCode, 200);
+  t.not(css.headers['cache-control'], 'no-store', 'the static files keep their caching');
+
+  const bad = await b.get(`${LOGS}/%ZZ`);
+  t.equal(bad.statusCode, 400, 'a malformed %-encoding under the console');
+  t.match(bad.headers['content-type'], /^text\/html/);
+  t.match(bad.body, /<h1>400 Bad Request<\/h1>/);
+  t.match(bad.body, /malformed %-encoding/);
+  const api = await app.inject({ method: 'GET', url: '/api/v1/logs/%ZZ' });
+  t.equal(api.statusCode, 400, 'and under the API');
+  t.match(api.headers['content-type'], /^application\/json/);
+  t.equal(api.json().error, 'bad_request');
+
+  const tooLarge = await b.post('/login', { username: 'x'.repeat(2_000_000), password: 'y' });
+  t.equal(tooLarge.statusCode, 413);
+  t.match(tooLarge.body, /<h1>413 Payload Too Large<\/h1>/, 'the page names its status as HTTP does');
+});

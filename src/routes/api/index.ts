@@ -86,6 +86,12 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
     if (!route.config?.tokenScope) throw new Error(`API route ${route.method} ${route.url} declares no config.tokenScope`);
   });
 
+  // audit data: no browser or proxy cache keeps an answer (the export sets its own headers)
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
+
   // before the body is read: a request without a valid token costs no parsing
   app.addHook('onRequest', async (request, reply) => {
     const { tokenScope: scope, sessionAllowed } = request.routeOptions.config;

@@ -1,4 +1,5 @@
 // The admin console scope: sessions, CSRF, Eta views, the sign-in guard and HTML error pages.
+import { STATUS_CODES } from 'node:http';
 import { appPath } from '../../paths.js';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
@@ -59,7 +60,10 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
   app.decorateRequest('viewer', null);
 
   // defence in depth behind output escaping: no inline script, no framing, forms post only here
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
+    // pages show audit data and who is signed in: no cache (a shared browser, a proxy) keeps them;
+    // the static files under /public/ keep their own caching
+    if (!reply.hasHeader('Cache-Control') && !request.url.startsWith('/public/')) reply.header('Cache-Control', 'no-store');
     reply.header(
       'Content-Security-Policy',
       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
@@ -139,7 +143,7 @@ export default async function consoleRoutes(app: FastifyInstance): Promise<void>
       message = 'Something went wrong on our side. The error was logged.';
     }
     const template = status === 403 ? 'errors/403' : 'errors/error';
-    const title = status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : status >= 500 ? 'Server Error' : 'Bad Request';
+    const title = status >= 500 ? 'Server Error' : (STATUS_CODES[status] ?? 'Bad Request');
     let data: Record<string, unknown>;
     try {
       data = app.pageData(request, reply, { status, title, message });
