@@ -21,6 +21,12 @@ export interface CatalogEntry {
   /** what it means / what to do when no variant applies */
   default: Guidance;
   outcomes?: Partial<Record<'SUCCESS' | 'FAILURE', Guidance>>;
+  /**
+   * the code records a failure itself (a counted failed sign-in, a lock, a refused SCIM request, a
+   * drifted record): an outcome of FAILURE adds nothing, and its default guidance applies. For any
+   * other code without FAILURE guidance, a FAILURE reads as "this did not happen" (interpret.ts).
+   */
+  failureIsTheEvent?: true;
   /** CHANGE_PASSWORD-style: principal = target vs principal ≠ target */
   principal?: { self: Guidance; other: Guidance };
   /** the entry arrived over SCIM (iamtrail is the managed system): the Http and Log columns tell the story */
@@ -66,6 +72,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     code: 'INCREMENT_FAIL_AUTH_COUNT',
     label: 'Count Failed Sign-In',
     category: 'Login',
+    failureIsTheEvent: true,
     source: SEED,
     summary: 'The failed sign-in counter of an account went up by one.',
     default: {
@@ -78,6 +85,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     code: 'USER_ACCOUNT_LOCKED',
     label: 'Lock Account',
     category: 'Login',
+    failureIsTheEvent: true,
     source: SEED,
     summary: 'An account was locked automatically after too many failed sign-ins.',
     default: {
@@ -97,6 +105,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: 'An administrator (the Principal) acted as another user (the Target) by signing in as them.',
       action: 'Always review it: there should be a good reason on record, such as a support ticket or an investigation. Ask the administrator for it if the entry carries none.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: "The administrator (the Principal) tried to act as another user (the Target), but the attempt was refused or failed: they did not get that user's access.",
+        action: 'Find out why they tried: a ticket or a documented support case should stand behind every attempt. Repeated refused attempts by one administrator deserve a conversation.',
+      },
+    },
     rules: ['impersonation-without-ticket'],
   },
   {
@@ -109,6 +123,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: 'The user signed in through an external social/OAuth provider (Google, Facebook and the like) instead of a local password.',
       action: 'Expected where social sign-in is switched on; if it is supposed to be off, find out how it happened.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: 'A sign-in through an external social/OAuth provider failed: the user was not let in.',
+        action: 'Occasional failures are normal (a cancelled consent, an expired provider session). Many in a row for one user, or from unusual places, deserve a look at the provider link.',
+      },
+    },
     related: ['LOGIN'],
   },
   {
@@ -120,6 +140,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     default: {
       meaning: 'A federated SAML identity provider started the sign-in, and the user was let in without entering a password here.',
       action: 'Routine in a federated setup; nothing to do.',
+    },
+    outcomes: {
+      FAILURE: {
+        meaning: 'A sign-in started by a federated SAML identity provider was refused: the user was not let in.',
+        action: 'Check the federation: an expired signing certificate, clock skew or a changed entity id makes every such sign-in fail. A single failure may be a stale link.',
+      },
     },
     related: ['LOGIN'],
   },
@@ -176,6 +202,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: 'The first step of the self-service recovery flow: the user said they forgot their password. The flow goes on with ANSWER_CHALLENGE_RESPONSE_QUESTIONS and ends with CHANGE_PASSWORD.',
       action: 'Normal. Check that the following steps appear in that order; a reset link used without this entry before it is suspicious.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: 'A password-recovery request failed: no reset was started (an unknown account, a blocked flow or a delivery problem).',
+        action: 'Usually harmless. Many failed requests for different accounts from one place can be someone probing which accounts exist.',
+      },
+    },
     related: ['ANSWER_CHALLENGE_RESPONSE_QUESTIONS', 'CHANGE_PASSWORD', 'USE_RESET_PASSWORD_TOKEN'],
     rules: ['reset-token-without-forgot'],
   },
@@ -207,6 +239,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: "An administrator (the Principal) set a new password for the user (the Target). In iamtrail this also clears a sign-in lock on that account.",
       action: 'Check that the administrator was allowed to do it and that the user asked for it or agreed to it.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: 'An administrator (the Principal) tried to set a new password for the user (the Target), and it failed: the old password still applies.',
+        action: 'Find out why it failed and whether the reset is still needed; if the user is waiting for it (a lockout, a suspected compromise), make sure it is done another way.',
+      },
+    },
     related: ['CHANGE_PASSWORD', 'USER_ACCOUNT_LOCKED'],
   },
   {
@@ -218,6 +256,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     default: {
       meaning: 'One administrative action reset the passwords of several users at once.',
       action: 'High impact: make sure it was planned (a maintenance window) and authorized. Done outside one, treat it as an incident until explained.',
+    },
+    outcomes: {
+      FAILURE: {
+        meaning: 'A bulk password reset failed, completely or in part: some or all of the users kept their old passwords.',
+        action: 'Find out which users were not reset. If the reset was a response to a compromise, the accounts left out are still exposed.',
+      },
     },
     related: ['USER_RESET_PASSWORD_ON_BEHALF'],
     rules: ['bulk-reset-outside-maintenance'],
@@ -254,6 +298,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: "Provisioning gave the user a new password on a connected system, such as Active Directory.",
       action: 'Expected during onboarding and offboarding; otherwise find out which workflow did it.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: "Provisioning could not set the user's new password on the connected system: the old password still applies there.",
+        action: 'Check the connector and the target system (password policy, permissions) and retry; the user may be unable to sign in there with the password they were given.',
+      },
+    },
     related: ['PROVISIONING_ADD', 'DE_PROVISIONING'],
   },
   {
@@ -265,6 +315,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     default: {
       meaning: 'Someone opened a one-time reset link and used it to reset the password.',
       action: "Check that the link went to the user's own email address, and that a FORGOT_PASSWORD entry came before it.",
+    },
+    outcomes: {
+      FAILURE: {
+        meaning: 'A reset link was presented but not accepted (expired, already used or not valid): the password was NOT changed.',
+        action: 'One failure is usually a stale link. Several, or links presented for accounts that never asked for a reset, can be someone trying stolen or guessed links.',
+      },
     },
     related: ['FORGOT_PASSWORD', 'CHANGE_PASSWORD'],
     rules: ['reset-token-without-forgot'],
@@ -308,6 +364,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: "The user's account on a managed system was changed — name, department, group membership and so on.",
       action: 'Usual when a profile or a role changes; nothing to do unless the change was not expected.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: "The change to the user's account on the managed system failed: the account there still has its old data.",
+        action: 'Look at the connector and the managed system for the cause, then retry; until then the account differs from what the identity store says.',
+      },
+    },
     scim: {
       meaning: 'The identity provider updated a user or group in iamtrail over SCIM (PUT or PATCH). The Http column shows 200 or 204, and the Log column lists the attributes or members that changed (or says nothing changed).',
       action: 'Usually nothing to do. For group membership changes, check that groups mapped on Roles Mapping grant the roles you expect.',
@@ -323,6 +385,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     default: {
       meaning: "The user's account on a managed system was switched off but not removed.",
       action: 'Typical for a suspension or a leave of absence; check that one applies.',
+    },
+    outcomes: {
+      FAILURE: {
+        meaning: "Switching off the user's account on the managed system FAILED: the account is still active there.",
+        action: 'Act now if the disable was part of an offboarding or a security response: disable the account by hand, then fix the connector.',
+      },
     },
     scim: {
       meaning: 'The identity provider deactivated a user in iamtrail over SCIM (active set to false); the user can no longer sign in. The Http column shows 200 and the Log column names the user.',
@@ -341,6 +409,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: "The user's previously disabled account on a managed system works again.",
       action: 'Typical when someone comes back from leave; make sure the person is not still on leave or terminated.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: "Re-enabling the user's account on the managed system failed: the account is still disabled there.",
+        action: 'Check the connector; the user may be waiting for the access.',
+      },
+    },
     scim: {
       meaning: 'The identity provider reactivated a user in iamtrail over SCIM (active set to true). The Http column shows 200 and the Log column names the user.',
       action: 'Check that the user is back (not on leave, not terminated).',
@@ -357,6 +431,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     default: {
       meaning: "The user's account was removed for good from a managed system.",
       action: 'Expected as part of offboarding; raise it if nobody expected it.',
+    },
+    outcomes: {
+      FAILURE: {
+        meaning: "Removing the user's account from the managed system FAILED: the account still exists there, and may still work.",
+        action: 'Act now if the removal was part of an offboarding: remove or disable the account by hand, then fix the connector and retry.',
+      },
     },
     scim: {
       meaning: 'The identity provider deleted a user or group from iamtrail over SCIM (DELETE). The Http column shows 204 and the Log column names what was deleted.',
@@ -375,6 +455,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: "Complete offboarding: the user's access was taken away on all managed systems.",
       action: 'Make sure a termination (or a matching workflow) stands behind it.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: "The offboarding FAILED, completely or in part: some or all of the user's access on the managed systems was NOT removed.",
+        action: 'Act now if the user has left: find the systems where access remains and remove it by hand, then fix the cause. Until then, treat the user as still having access.',
+      },
+    },
     related: ['PROVISIONING_DELETE', 'PROVISIONING_DEPROVISION_ON_DATE'],
     rules: ['deprovisioning-without-termination'],
   },
@@ -388,6 +474,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: 'The account was put on hold — a milder step than deleting it.',
       action: 'Normal for a temporary deactivation.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: 'Suspending the account failed: the account is still usable.',
+        action: 'If the suspension was meant to stop access (leave, an investigation), suspend or disable the account by hand, then fix the connector.',
+      },
+    },
     related: ['PROVISIONING_RESUME', 'PROVISIONING_DISABLE'],
   },
   {
@@ -400,6 +492,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: 'An account that had been suspended is usable again.',
       action: 'Find out why it was resumed and who did it.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: 'Resuming the suspended account failed: it is still on hold.',
+        action: 'Check the connector; the user may be waiting for the access.',
+      },
+    },
     related: ['PROVISIONING_SUSPEND'],
   },
   {
@@ -411,6 +509,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     default: {
       meaning: "The user's end date was reached, so access was taken away automatically.",
       action: 'Normal for contractors and roles with a time limit.',
+    },
+    outcomes: {
+      FAILURE: {
+        meaning: "The automatic removal at the user's end date FAILED: the access is still there after the end date.",
+        action: 'Act now: remove the access by hand, then find out why the scheduled removal failed, since other end dates may fail the same way.',
+      },
     },
     related: ['DE_PROVISIONING'],
   },
@@ -479,6 +583,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     code: 'SYNCHRONIZATION_ORPHAN',
     label: 'Orphan Record Found',
     category: 'Synchronization',
+    failureIsTheEvent: true,
     source: SEED,
     summary: 'A source record matched no existing user (an orphan).',
     default: {
@@ -498,6 +603,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: 'An orphan record was attached to a user that already exists.',
       action: 'Check that the match is right: a wrong link can give someone access they should not have. Automatic links by a system account deserve a review of the matching rules.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: 'Attaching the orphan record to an existing user failed: the record is still unmatched.',
+        action: 'Check the matching data (the record may point at the wrong user) and retry.',
+      },
+    },
     related: ['SYNCHRONIZATION_ORPHAN'],
     rules: ['link-orphan-by-system-account'],
   },
@@ -511,6 +622,12 @@ export const CATALOG: readonly CatalogEntry[] = [
       meaning: 'An orphan record became a new user on its own.',
       action: 'Check that the new user is correct and complete.',
     },
+    outcomes: {
+      FAILURE: {
+        meaning: 'Creating a user from the orphan record failed: no user was created.',
+        action: "Check the record's data and the connector, then decide again whether the record should become a user.",
+      },
+    },
     related: ['SYNCHRONIZATION_ORPHAN'],
   },
   {
@@ -522,6 +639,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     default: {
       meaning: 'The orphan record was dropped: no user was created from it or linked to it.',
       action: 'Make sure it was not a real user removed by mistake.',
+    },
+    outcomes: {
+      FAILURE: {
+        meaning: 'Dropping the orphan record failed: it is still there.',
+        action: 'Retry, and check that the record is really unwanted.',
+      },
     },
     related: ['SYNCHRONIZATION_ORPHAN'],
   },
@@ -541,6 +664,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     code: 'RECONCILIATION_RECORD_FALSE',
     label: 'Reconciliation Mismatch',
     category: 'Synchronization',
+    failureIsTheEvent: true,
     source: SEED,
     summary: 'A record differed between the identity store and the target system.',
     default: {
@@ -581,6 +705,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     code: 'SCIM_AUTH',
     label: 'SCIM Authentication Failed',
     category: 'SCIM',
+    failureIsTheEvent: true,
     source: OWN,
     summary: 'A SCIM request was refused with 401 before it reached its endpoint.',
     default: {
@@ -594,6 +719,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     code: 'SCIM_REQUEST',
     label: 'SCIM Request Failed',
     category: 'SCIM',
+    failureIsTheEvent: true,
     source: OWN,
     summary: 'A SCIM request failed with a 4xx or 5xx status and changed nothing.',
     default: {

@@ -29,6 +29,17 @@ function status(v: unknown): number | null {
 }
 
 /**
+ * A FAILURE of a code whose catalog entry has no failure guidance: its default text says what
+ * happens when it works, and a failed offboarding must not read as done.
+ */
+function failedAttempt(summary: string): Guidance {
+  return {
+    meaning: `This entry records a FAILURE: what the event stands for (${summary.charAt(0).toLowerCase()}${summary.slice(1).replace(/\.$/, '')}) did not happen, or not completely.`,
+    action: 'Read the Log column, and the records of the system that sent it, for why it failed. Treat the change as not made until a later SUCCESS entry shows it.',
+  };
+}
+
+/**
  * Picks, in order: the principal variant (principal = / ≠ target) — unless the entry failed and the
  * catalog has failure guidance, since a failed change changed nothing; for a SCIM entry with a 4xx/5xx
  * status, the guidance of that status; for a successful SCIM entry, the code's SCIM guidance; the
@@ -61,7 +72,7 @@ export function interpret(entry: InterpretableEntry): Interpretation {
     };
   }
 
-  const failure = outcome === 'FAILURE' ? cat.outcomes?.FAILURE : undefined;
+  const failure = outcome === 'FAILURE' && !cat.failureIsTheEvent ? (cat.outcomes?.FAILURE ?? failedAttempt(cat.summary)) : undefined;
   let chosen: Guidance = cat.default;
   let variant: string | null = null;
 
@@ -77,8 +88,11 @@ export function interpret(entry: InterpretableEntry): Interpretation {
   } else if (scim && cat.scim && outcome !== 'FAILURE') {
     chosen = cat.scim;
     variant = 'over SCIM';
-  } else if ((outcome === 'SUCCESS' || outcome === 'FAILURE') && cat.outcomes?.[outcome]) {
-    chosen = cat.outcomes[outcome]!;
+  } else if (failure) {
+    chosen = failure;
+    variant = 'FAILURE';
+  } else if (outcome === 'SUCCESS' && cat.outcomes?.SUCCESS) {
+    chosen = cat.outcomes.SUCCESS;
     variant = outcome;
   }
 

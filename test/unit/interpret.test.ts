@@ -1,6 +1,6 @@
 // interpret(): the catalog entry of an audit entry, with the variant that fits it.
 import t from 'tap';
-import { HTTP_GUIDANCE, catalogEntry } from '../../src/audit/catalog.js';
+import { CATALOG, HTTP_GUIDANCE, catalogEntry } from '../../src/audit/catalog.js';
 import { interpret, type InterpretableEntry } from '../../src/audit/interpret.js';
 
 const base: InterpretableEntry = { action: null, outcome: null, principal: null, target: null, http: null, protocol: 'WEB', event: '' };
@@ -113,5 +113,41 @@ t.test('an unknown or missing code never throws', (t) => {
   const odd = { ...base, action: 42, outcome: {}, principal: 7, target: ['x'], http: '404', protocol: null, event: undefined } as unknown as InterpretableEntry;
   t.doesNotThrow(() => interpret(odd));
   t.equal(interpret(odd).known, false);
+  t.end();
+});
+
+t.test('a FAILURE never reads as done: offboarding, deletion, disable, reset links, impersonation', (t) => {
+  const cases: [string, RegExp][] = [
+    ['DE_PROVISIONING', /offboarding FAILED.*NOT removed/],
+    ['PROVISIONING_DELETE', /FAILED.*still exists/],
+    ['PROVISIONING_DISABLE', /FAILED.*still active/],
+    ['PROVISIONING_DEPROVISION_ON_DATE', /FAILED.*still there/],
+    ['USE_RESET_PASSWORD_TOKEN', /NOT changed/],
+    ['USER_RESET_PASSWORD_ON_BEHALF', /failed: the old password still applies/],
+    ['IMPERSONATION', /refused or failed: they did not get/],
+  ];
+  for (const [code, meaning] of cases) {
+    const failed = interpret(entry({ action: code, outcome: 'FAILURE', principal: 'admin', target: 'leaver' }));
+    t.equal(failed.variant, 'FAILURE', `${code}: the failure guidance, not the principal variant`);
+    t.match(failed.meaning, meaning, `${code} FAILURE says it did not happen`);
+    t.not(failed.meaning, interpret(entry({ action: code, outcome: 'SUCCESS', principal: 'admin', target: 'leaver' })).meaning);
+  }
+  t.end();
+});
+
+t.test('every catalog code: a FAILURE reads differently from a success, unless the code records a failure itself', (t) => {
+  for (const code of CATALOG.map((c) => c.code)) {
+    const cat = catalogEntry(code)!;
+    const failed = interpret(entry({ action: code, outcome: 'FAILURE', principal: 'a', target: 'b' }));
+    const done = interpret(entry({ action: code, outcome: 'SUCCESS', principal: 'a', target: 'b' }));
+    if (cat.failureIsTheEvent) {
+      t.equal(failed.meaning, cat.default.meaning, `${code}: the code is the failure, its default applies`);
+      continue;
+    }
+    t.not(failed.meaning, done.meaning, `${code}: FAILURE and SUCCESS read differently`);
+    t.not(failed.meaning, cat.default.meaning, `${code}: FAILURE is not the default reading`);
+  }
+  const generic = interpret(entry({ action: 'RETRY_PROVISIONING', outcome: 'FAILURE' }));
+  t.match(generic.meaning, /^This entry records a FAILURE: what the event stands for \(a provisioning attempt that failed is being tried again\) did not happen/);
   t.end();
 });
