@@ -19,7 +19,10 @@ export type Filter =
   | { op: 'not'; filter: Filter }
   | { op: 'pr'; path: AttrPath }
   | { op: CompareOp; path: AttrPath; value: FilterValue }
-  /** valuePath = attrPath "[" valFilter "]"; paths inside `filter` are relative to the attribute's sub-attributes */
+  /**
+   * valuePath = attrPath "[" valFilter "]"; paths inside `filter` are relative to the attribute's
+   * sub-attributes. `attrPath[valFilter].subAttr op value` parses to `attrPath[valFilter and subAttr op value]`.
+   */
   | { op: 'valuePath'; path: AttrPath; filter: Filter };
 
 /** PATCH path = attrPath / valuePath [subAttr] */

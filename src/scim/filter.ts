@@ -254,23 +254,50 @@ class Parser {
     throw this.fail(`Expected an attribute path at position ${token.pos}, found ${this.describe(token)}`);
   }
 
-  /** attrExp = attrPath SP "pr" / attrPath SP compareOp SP compValue, or a valuePath. */
+  /**
+   * attrExp = attrPath SP "pr" / attrPath SP compareOp SP compValue, or a valuePath, optionally
+   * followed by a sub-attribute and a comparison (see subAttrAfterValuePath).
+   */
   private attrExp(pathToken: Token & { kind: 'word' }, inValuePath: boolean): Filter {
     this.index++;
     const path = parseAttrPath(pathToken.text, pathToken.pos, this.fail);
-    const opToken = this.peek();
-    if (opToken.kind === '[') {
+    const open = this.peek();
+    if (open.kind === '[') {
       if (inValuePath) {
-        throw this.fail(`Nested "[" at position ${opToken.pos}: a value filter cannot contain another value filter`);
+        throw this.fail(`Nested "[" at position ${open.pos}: a value filter cannot contain another value filter`);
       }
       this.index++;
-      const inner = this.nested(opToken, () => this.or(true));
-      this.close(opToken, ']');
+      const inner = this.nested(open, () => this.or(true));
+      this.close(open, ']');
+      const after = this.peek();
+      if (after.kind === 'word' && after.text.startsWith('.')) {
+        return { op: 'valuePath', path, filter: { op: 'and', left: inner, right: this.subAttrAfterValuePath(after) } };
+      }
       return { op: 'valuePath', path, filter: inner };
     }
+    return this.comparison(path, pathToken.text);
+  }
+
+  /**
+   * `emails[type eq "work"].value eq "x"`: not in RFC 7644's filter ABNF (only PATCH paths allow a
+   * subAttr after a valuePath), but Microsoft's SCIM validator and Entra ID send it. It is read as
+   * `emails[type eq "work" and value eq "x"]`: one element must satisfy both, and the parser
+   * builds exactly that tree, so evaluation and SQL need nothing of their own.
+   */
+  private subAttrAfterValuePath(token: Token & { kind: 'word' }): Filter {
+    const name = token.text.slice(1);
+    if (name === '') throw this.fail(`Missing attribute name at position ${token.pos + 1}`);
+    if (!ATTR_NAME.test(name)) throw this.fail(`Invalid attribute name "${truncate(name)}" at position ${token.pos + 1}`);
+    this.index++;
+    return this.comparison({ attr: name }, token.text);
+  }
+
+  /** SP "pr" / SP compareOp SP compValue, after an attribute path written as `pathText`. */
+  private comparison(path: AttrPath, pathText: string): Filter {
+    const opToken = this.peek();
     if (opToken.kind !== 'word') {
       throw this.fail(
-        `Expected an operator after "${truncate(pathToken.text)}" at position ${opToken.pos}, ` +
+        `Expected an operator after "${truncate(pathText)}" at position ${opToken.pos}, ` +
           `found ${this.describe(opToken)}`,
       );
     }

@@ -286,6 +286,14 @@ t.test('malformed filters are 400 invalidFilter, never an empty 200', async (t) 
     'name.givenName.extra eq "x"',
     'password eq "x"',
     ' ',
+    // a sub-attribute after a value filter (as Entra ID sends it) must still name a real one
+    'emails[type eq "work"].nosuch eq "x"',
+    'emails[type eq "work"].value',
+    'emails[type eq "work"].value eq 1',
+    'emails[type eq "work"].value.display eq "x"',
+    'emails[type eq "work"].',
+    'userName[type eq "work"].value eq "x"',
+    'name[givenName pr].nosuch pr',
   ];
   for (const filter of userFilters) {
     await t.test(`Users: ${JSON.stringify(filter)}`, async (t) => {
@@ -301,7 +309,12 @@ t.test('malformed filters are 400 invalidFilter, never an empty 200', async (t) 
     const { res } = await audited(t, b, { method: 'POST', url: '/Users/.search', payload: { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName eq' } });
     expectScimError(t, res, 400, 'invalidFilter');
   });
-  for (const filter of ['displayName eq', 'userName eq "x"', 'members[display eq "x"]', 'members.nosuch eq "x"']) {
+  await t.test('the detail names the unknown sub-attribute after a value filter', async (t) => {
+    const { res } = await audited(t, b, { method: 'GET', url: `/Users?${qs({ filter: 'emails[type eq "work"].nosuch eq "x"' })}` });
+    const body = expectScimError(t, res, 400, 'invalidFilter');
+    t.match(body.detail, 'Unknown sub-attribute "nosuch" of emails');
+  });
+  for (const filter of ['displayName eq', 'userName eq "x"', 'members[display eq "x"]', 'members.nosuch eq "x"', 'members[type eq "User"].display eq "x"']) {
     await t.test(`Groups: ${JSON.stringify(filter)}`, async (t) => {
       const { res } = await audited(t, b, { method: 'GET', url: `/Groups?${qs({ filter })}` });
       expectScimError(t, res, 400, 'invalidFilter');

@@ -114,6 +114,9 @@ t.test('formatFilter', async (t) => {
     ['a eq 1E3 and b eq -0.5 and c eq NULL and d eq True', 'a eq 1000 and b eq -0.5 and c eq null and d eq true'],
     ['a eq "x\\"y\\u0041\\n"', 'a eq "x\\"yA\\n"'],
     ['emails [ Type EQ "work" ]', 'emails[Type eq "work"]'],
+    // a sub-attribute after a value filter is the same element's sub-attribute
+    ['emails[type eq "work"].value eq "x"', 'emails[type eq "work" and value eq "x"]'],
+    ['emails[type eq "work" or primary eq true].value pr', 'emails[(type eq "work" or primary eq true) and value pr]'],
     [
       'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"',
       'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"',
@@ -287,6 +290,16 @@ t.test('evaluateFilter against an RFC 7643 §8.2 user', async (t) => {
     ['emails[not (type eq "work")]', true],
     ['emails[type eq "work"] and not (phoneNumbers[type eq "fax"])', true],
     ['phoneNumbers[type eq "fax"]', false],
+    // attrPath[valFilter].subAttr: one element must satisfy both the value filter and the comparison
+    ['emails[type eq "work"].value eq "bjensen@example.com"', true],
+    ['emails[type eq "home"].value eq "bjensen@example.com"', false],
+    ['emails[type eq "work"].value co "@jensen.org"', false],
+    ['emails[type eq "home"].value co "@JENSEN.org"', true],
+    ['emails[type eq "work"].primary eq true', true],
+    ['emails[type eq "home"].primary eq true', false],
+    ['emails[type eq "work"].display pr', false],
+    ['not (emails[type eq "home"].value eq "bjensen@example.com") and userName pr', true],
+    [`${ENTERPRISE}:manager[value pr].displayName eq "john smith"`, true],
     ['x509Certificates[value pr]', false],
     ['groups[display eq "tour guides"]', true],
     ['groups.$ref co "/Groups/"', true],
