@@ -761,6 +761,27 @@ export function projectResource(
   return out;
 }
 
+/**
+ * Whether projectResource with these options can return the core attribute `name` (canonical
+ * spelling), or some of its sub-attributes: lets a caller skip computing one it would drop
+ * (a user's groups, a group's members). Names resolve as projectResource resolves them, so
+ * `urn:ietf:params:scim:schemas:core:2.0:User:groups` is `groups` (RFC 7644 §3.10).
+ */
+export function projectionReturns(
+  rt: ResourceTypeDef,
+  options: { attributes?: string[]; excludedAttributes?: string[] },
+  name: string,
+): boolean {
+  // core attributes are under '' (only an extension is ever selected whole)
+  const core = (names: string[]) => {
+    const attributes = buildSelection(rt, names).get('');
+    return attributes instanceof Map ? attributes : undefined;
+  };
+  if (options.attributes && options.attributes.length > 0 && !core(options.attributes)?.has(name)) return false;
+  if (options.excludedAttributes && options.excludedAttributes.length > 0 && core(options.excludedAttributes)?.get(name) === 'all') return false;
+  return true;
+}
+
 /** `attributes=userName,name.givenName` (possibly repeated) as a list of names. */
 export function parseAttributeList(value: string | string[] | undefined): string[] | undefined {
   if (value === undefined) return undefined;

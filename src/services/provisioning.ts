@@ -5,7 +5,7 @@ import { compileFilter, compileSort } from '../db/scim-query.js';
 import { invalidValue, notFound, preconditionFailed, uniqueness } from '../scim/errors.js';
 import { parseFilter } from '../scim/filter.js';
 import { uuidv7 } from '../scim/ids.js';
-import { applyPatch, projectResource } from '../scim/resource.js';
+import { applyPatch, projectionReturns, projectResource } from '../scim/resource.js';
 import {
   ENTERPRISE_USER_SCHEMA,
   LIST_RESPONSE_SCHEMA,
@@ -124,19 +124,12 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
 
   // ---- representation -------------------------------------------------------------------------
 
-  function wantsAttribute(p: Projection, name: string): boolean {
-    const lower = name.toLowerCase();
-    const mentions = (list: string[] | undefined) => list?.some((a) => a.toLowerCase().split('.')[0]!.split(':').pop() === lower);
-    if (p.attributes && p.attributes.length > 0) return mentions(p.attributes) === true;
-    return mentions(p.excludedAttributes) !== true;
-  }
-
   /** `groups`: the user's groups when known without a query (a user just created has none) */
   function userResource(u: UserRow, baseUrl: string, p: Projection, groups?: { value: string; display: string }[]): Record<string, unknown> {
     const schemas = [userResourceType.schema];
     if (u.data[ENTERPRISE_USER_SCHEMA]) schemas.push(ENTERPRISE_USER_SCHEMA);
     const full: Record<string, unknown> = { schemas, id: u.id, ...u.data };
-    if (wantsAttribute(p, 'groups')) {
+    if (projectionReturns(userResourceType, p, 'groups')) {
       const gs = groups ?? users.groupsOf(u.id);
       if (gs.length > 0) full.groups = gs.map((g) => ({ value: g.value, display: g.display, type: 'direct', $ref: `${baseUrl}/Groups/${g.value}` }));
     }
@@ -146,7 +139,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
 
   function groupResource(g: GroupRow, baseUrl: string, p: Projection): Record<string, unknown> {
     const full: Record<string, unknown> = { schemas: [groupResourceType.schema], id: g.id, ...g.data };
-    if (wantsAttribute(p, 'members')) {
+    if (projectionReturns(groupResourceType, p, 'members')) {
       full.members = groups.members(g.id).map((m) => {
         const member: Record<string, unknown> = { value: m.value, type: m.type, $ref: `${baseUrl}/${m.type}s/${m.value}` };
         if (m.display) member.display = m.display;

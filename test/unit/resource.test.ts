@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { applyPatch, normalizeResource, parseAttributeList, projectResource } from '../../src/scim/resource.js';
+import { applyPatch, normalizeResource, parseAttributeList, projectionReturns, projectResource } from '../../src/scim/resource.js';
 import { groupResourceType, userResourceType, type ResourceTypeDef } from '../../src/scim/schemas.js';
 
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -243,6 +243,30 @@ t.test('projectResource', async (t) => {
   t.same(projectResource(groupResourceType, groupFull, { excludedAttributes: ['members'] }), groupWithoutMembers, "Entra's excludedAttributes=members");
   t.same(projectResource(groupResourceType, groupFull, { attributes: ['displayName'] }), { schemas: [GROUP], id: 'g-1', displayName: 'Eng' });
   t.same(full.password, 'should-never-appear', 'input not mutated');
+});
+
+t.test('projectionReturns: names resolve as projectResource resolves them', async (t) => {
+  const cases: Array<[ResourceTypeDef, { attributes?: string[]; excludedAttributes?: string[] }, string, boolean]> = [
+    [userResourceType, {}, 'groups', true],
+    [userResourceType, { attributes: ['groups'] }, 'groups', true],
+    [userResourceType, { attributes: [`${CORE}:groups`] }, 'groups', true],
+    [userResourceType, { attributes: [`${CORE.toUpperCase()}:Groups.display`] }, 'groups', true],
+    [userResourceType, { attributes: ['userName', `${ENT}:manager.value`] }, 'groups', false],
+    [userResourceType, { attributes: [`${ENT}:groups`] }, 'groups', false],
+    [userResourceType, { attributes: [ENT] }, 'groups', false],
+    [userResourceType, { excludedAttributes: [`${CORE}:groups`] }, 'groups', false],
+    [userResourceType, { excludedAttributes: [`${CORE}:groups.display`] }, 'groups', true],
+    [userResourceType, { excludedAttributes: [`${ENT}:manager`, 'emails'] }, 'groups', true],
+    [userResourceType, { attributes: ['groups'], excludedAttributes: ['groups'] }, 'groups', false],
+    [groupResourceType, { attributes: [`${GROUP}:members`] }, 'members', true],
+    [groupResourceType, { attributes: [`${GROUP}:members.value`] }, 'members', true],
+    [groupResourceType, { attributes: [`${GROUP}:displayName`] }, 'members', false],
+    [groupResourceType, { attributes: [`${CORE}:members`] }, 'members', false],
+    [groupResourceType, { excludedAttributes: [`${GROUP}:members`] }, 'members', false],
+  ];
+  for (const [rt, options, name, expected] of cases) {
+    t.equal(projectionReturns(rt, options, name), expected, `${rt.name} ${JSON.stringify(options)} ${name}`);
+  }
 });
 
 t.test('parseAttributeList', async (t) => {
