@@ -75,6 +75,10 @@ const describeUser = (u: { userName: string; id: string; externalId: string | nu
 const describeGroup = (g: { displayName: string; id: string; externalId: string | null }) =>
   `"${g.displayName}" (id ${g.id}${g.externalId ? `, externalId ${g.externalId}` : ''})`;
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
@@ -215,9 +219,18 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
     return { action: 'PROVISIONING_MODIFY', verb: 'Updated' };
   }
 
+  /**
+   * The top-level attributes that differ, for the audit entry; an extension (a URN key) is not
+   * named "User" but by its attributes that differ (department, manager), as core ones are.
+   */
   function changedAttributes(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
-    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-    return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => (k.startsWith('urn:') ? k.split(':').pop()! : k));
+    const differ = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    return differ(before, after).flatMap((k) => {
+      const [was, is] = [before[k], after[k]];
+      if (!k.startsWith('urn:') || !(isObject(was) || isObject(is))) return [k];
+      return differ(isObject(was) ? was : {}, isObject(is) ? is : {});
+    });
   }
 
   function list<Row>(

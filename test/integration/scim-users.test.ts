@@ -655,3 +655,33 @@ t.test('the ETag and lastModified of a user change when its groups change', asyn
   t.equal(conditional.statusCode, 200, 'If-None-Match with the pre-membership ETag returns the changed representation');
   t.not(now.json().meta.version, user.meta.version, 'the version changed');
 });
+
+t.test('the audit entry of a change names the changed enterprise attributes, not "User"', async (t) => {
+  const { scim, app } = await build(t);
+  const boss = await createUser(t, scim, { schemas: [USER_SCHEMA], userName: 'boss@example.com' });
+  const user = await createUser(t, scim, entraUser('ext@example.com', { [ENTERPRISE]: { department: 'Sales', employeeNumber: '7' } }));
+  /** the names after "changed:" in the last entry's first line, sorted */
+  const changed = () => {
+    const line = String(auditRows(app).at(-1)!.log).split('\n')[0]!;
+    return (/; changed: ([^;)]*)\)?$/.exec(line)?.[1] ?? `no "changed:" in ${line}`).split(', ').sort();
+  };
+
+  const cases: Array<[Json[], string[]]> = [
+    [[{ op: 'Replace', path: `${ENTERPRISE}:department`, value: 'Engineering' }], ['department']],
+    // Entra's manager as a plain id
+    [[{ op: 'Add', path: `${ENTERPRISE}:manager`, value: boss.id }], ['manager']],
+    [[{ op: 'replace', value: { [`${ENTERPRISE}:employeeNumber`]: '8', [`${ENTERPRISE}:costCenter`]: 'CC1' } }], ['costCenter', 'employeeNumber']],
+    [[{ op: 'replace', value: { title: 'Lead', [ENTERPRISE]: { division: 'North' } } }], ['division', 'title']],
+    [[{ op: 'remove', path: `${ENTERPRISE}:manager` }], ['manager']],
+  ];
+  for (const [Operations, expected] of cases) {
+    const res = await scim({ method: 'PATCH', url: `/Users/${user.id}`, payload: { schemas: [PATCH_SCHEMA], Operations } });
+    t.equal(res.statusCode, 200);
+    t.same(changed(), expected, JSON.stringify(Operations));
+  }
+
+  // a PUT without the extension removes every attribute it had
+  const put = await scim({ method: 'PUT', url: `/Users/${user.id}`, payload: entraUser('ext@example.com', { title: 'Lead' }) });
+  t.equal(put.statusCode, 200);
+  t.same(changed(), ['costCenter', 'department', 'division', 'employeeNumber'], 'PUT without the extension');
+});
