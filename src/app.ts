@@ -26,6 +26,13 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
     },
     trustProxy: config.TRUST_PROXY,
+    routerOptions: {
+      // a tenant URL entered with a trailing slash (Microsoft's docs show https://…/scim/v2/) makes
+      // clients that concatenate send /scim/v2//Users; /Users/ is the list, not a user with an empty
+      // id. Only routing ignores them: request.url, and so the audit entry, keeps the path as sent.
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+    },
     // one request id per request, also used in the audit detail
     requestIdHeader: false,
     // every request is in the audit trail already; the process log gets them only at debug level

@@ -183,6 +183,32 @@ t.test('signed out: a screen redirects to /login?next=…, and sign-in lands the
   t.equal(again.headers.location, '/it-settings/iam/tokens');
 });
 
+t.test('a trailing or doubled slash in a console URL reaches the same screen; the sign-in redirect stays local', async (t) => {
+  const { browser, signedIn } = await buildConsole(t);
+  const b = await signedIn();
+  for (const url of [`${LOGS}/`, '/it-settings//iam/logs', `${LOGS}/?before=5`]) {
+    const res = await b.get(url);
+    t.equal(res.statusCode, 200, `GET ${url}`);
+    t.match(res.body, /<title>Logs · iamtrail<\/title>/);
+  }
+  // the static files still serve under these router options (@fastify/static reads the raw URL, so
+  // a doubled slash inside /public/ is refused there, as it was before)
+  const css = await b.get('/public/css/console.css');
+  t.equal(css.statusCode, 200, 'a static file');
+  t.match(css.headers['content-type'], /^text\/css/);
+  t.equal((await b.get('/login/')).statusCode, 302, 'signed in, /login/ is /login: on to the start');
+
+  // signed out, //it-settings/iam/logs is the Logs screen: its next= is "//…", which the guard refuses
+  const out = browser();
+  const res = await out.get('//it-settings/iam/logs');
+  t.equal(res.statusCode, 302);
+  t.equal(res.headers.location, `/login?next=${encodeURIComponent('//it-settings/iam/logs')}`);
+  const page = await out.get(res.headers.location as string);
+  t.match(page.body, /name="next" value="\/"/, 'the form does not carry a protocol-relative next');
+  const signed = await out.signIn(ADMIN.username, ADMIN.password, '//it-settings/iam/logs');
+  t.ok(SAFE_DEFAULT.includes(String(signed.headers.location)), `a local default (${signed.headers.location})`);
+});
+
 t.test('open-redirect guard: next must be a local path', async (t) => {
   const { browser } = await buildConsole(t);
   for (const next of ['//evil.example', '//evil.example/it-settings/iam/logs', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '']) {

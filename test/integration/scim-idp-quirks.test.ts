@@ -470,3 +470,54 @@ t.test('Okta: group push', async (t) => {
   t.ok(audited.every((r) => r.user_agent === OKTA_UA), 'every entry has Okta\'s user agent');
   t.ok(audited.every((r) => r.principal === 'test-token'), 'every entry names the token');
 });
+
+t.test('a tenant URL entered with a trailing slash: //Users and /Users/ route as /Users, logged as sent', async (t) => {
+  const { scim, app } = await build(t);
+  const entra = client(scim, ENTRA_UA);
+  /** the request line of the last audit entry: method, path and query as the client sent them */
+  const logged = () => {
+    const row = lastRow(app);
+    return { event: row.event, http: row.http, request: String(row.log).split('\n').find((l) => / · client /.test(l))?.split(' · ')[0] };
+  };
+
+  const created = await entra.send('POST', '/scim/v2//Users', { schemas: [USER_SCHEMA], userName: 'slash@example.com' });
+  t.equal(created.statusCode, 201, 'POST //Users creates');
+  const id = created.json().id as string;
+  t.same(logged(), { event: 'Create User', http: 201, request: 'POST /scim/v2//Users' });
+
+  const filter = 'userName eq "slash@example.com"';
+  const found = await entra.send('GET', `/scim/v2//Users?${qs({ filter })}`);
+  t.equal(found.statusCode, 200);
+  t.same(found.json().Resources.map((u: Json) => u.id), [id], 'GET //Users?filter= finds the user');
+  t.same(logged(), { event: 'List Users', http: 200, request: `GET /scim/v2//Users?filter=${filter}` });
+
+  const page = await entra.send('GET', '/scim/v2/Users/?count=1');
+  t.equal(page.statusCode, 200, '/Users/ is the list, not a user with an empty id');
+  t.same(page.json().schemas, [LIST_SCHEMA]);
+  t.equal(page.json().itemsPerPage, 1);
+  t.same(logged(), { event: 'List Users', http: 200, request: 'GET /scim/v2/Users/?count=1' });
+
+  for (const url of [`/scim/v2//Users/${id}`, `/scim/v2/Users/${id}/`, `/scim/v2//Users//${id}/`]) {
+    const res = await entra.send('GET', url);
+    t.equal(res.statusCode, 200, `GET ${url}`);
+    t.equal(res.json().id, id);
+    t.same(logged(), { event: 'Get User', http: 200, request: `GET ${url}` });
+  }
+  const patched = await entra.patch(`/scim/v2//Users/${id}`, { op: 'Replace', path: 'displayName', value: 'Slash' });
+  t.equal(patched.statusCode, 200, 'PATCH //Users/{id}');
+  t.equal((await entra.send('POST', '/scim/v2//Users/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter })).json().totalResults, 1, 'POST //Users/.search');
+  t.equal((await entra.send('GET', '/scim/v2//Groups/')).statusCode, 200, 'GET //Groups/');
+  t.equal((await entra.send('GET', '/scim/v2//ServiceProviderConfig')).statusCode, 200, 'GET //ServiceProviderConfig');
+  t.equal((await entra.send('GET', '/scim/v2/')).statusCode, 404, 'the base URL itself is still no endpoint');
+
+  const unknown = await entra.send('GET', '/scim/v2//Nope/');
+  t.equal(unknown.statusCode, 404, 'an unknown path is still a SCIM 404');
+  t.match(unknown.headers['content-type'], SCIM_JSON);
+  t.same(logged(), { event: 'Unknown Endpoint', http: 404, request: 'GET /scim/v2//Nope/' });
+
+  const unauthorized = await scim({ method: 'GET', url: '/scim/v2//Users', token: null });
+  t.equal(unauthorized.statusCode, 401, 'without a token: 401, as without the slash');
+
+  t.equal((await entra.send('DELETE', `/scim/v2//Users/${id}/`)).statusCode, 204, 'DELETE //Users/{id}/');
+  t.equal((await entra.send('GET', `/scim/v2/Users/${id}`)).statusCode, 404, 'deleted');
+});
