@@ -62,6 +62,8 @@ export async function run(argv: string[], env: Record<string, string | undefined
   }
   const config = loadConfig(env);
   const connection = openDatabase(config.DATABASE_PATH);
+  // on stderr: stdout's last line may be a token that scripts read
+  for (const warning of connection.warnings) console.error(`iamtrail: warning: ${warning}`);
   try {
     const repos = createRepositories(connection, config.TZ);
     const settings = createSettingsService(connection.sqlite, repos);

@@ -1,6 +1,7 @@
 // The only code that writes or reads the audit_log table. It appends; it never updates or deletes
 // (the triggers of migration 0001 would refuse anyway).
 import type { AuditEntry, StoredAuditEntry } from '../audit/entry.js';
+import { fold } from '../scim/fold.js';
 import type { Sqlite } from './connection.js';
 import { DAY_MS, ENTRY_DAY_SQL, entryDay } from './schema.js';
 
@@ -26,6 +27,9 @@ const COLUMNS = `id, ts, type, protocol, event, http, log, action, outcome, prin
   resource_id AS resourceId, source_ip AS sourceIp, user_agent AS userAgent, event_id AS eventId, country, ticket,
   target_system AS targetSystem, fingerprint, subject`;
 
+/** whom an entry is about, as stored in `subject`: folded, so "Operator" and "operator" are one account */
+const subjectOf = (name: string | null | undefined): string | null => (name == null ? null : fold(name));
+
 export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   const insert = sqlite.prepare(
     `INSERT INTO audit_log (ts, type, protocol, event, http, log, action, outcome, principal, target, resource_id, source_ip, user_agent,
@@ -50,13 +54,14 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   // lookups. The subject index begins with the UTC day (migration 0012), so its branches name the
   // window's days: a window of at most a day spans two. The principal index is partial (actor ≠
   // subject, migration 0008), so its branch repeats that condition; the entries it leaves out are the
-  // ones whose subject is the principal: the last branch.
+  // ones whose subject is the principal: the last branch, which compares the principal folded in JS
+  // as subjects are (SQLite's lower() folds ASCII only).
   const related = sqlite.prepare(
     `SELECT ${COLUMNS} FROM audit_log
      WHERE id <> @id AND ts BETWEEN @from AND @to
        AND ((${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = @subject) OR resource_id = @resourceId
             OR (principal = @principal AND lower(principal) <> subject)
-            OR (${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = lower(@principal)))
+            OR (${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = @principalSubject))
      ORDER BY ts DESC, id DESC LIMIT @limit`,
   );
 
@@ -80,7 +85,7 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
       ticket: entry.ticket ?? null,
       targetSystem: entry.targetSystem ?? null,
       fingerprint: entry.fingerprint ?? null,
-      subject: (entry.target ?? entry.principal)?.toLowerCase() ?? null,
+      subject: subjectOf(entry.target ?? entry.principal),
     };
   }
 
@@ -135,6 +140,7 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
         subject: entry.subject,
         resourceId: entry.resourceId,
         principal: entry.principal,
+        principalSubject: subjectOf(entry.principal),
         limit,
       }) as StoredAuditEntry[];
     },

@@ -1,13 +1,16 @@
 // Opens the SQLite database (WAL, synchronous=FULL so an acknowledged change survives power loss)
 // and applies the drizzle-kit migrations from db/migrations at start-up (not for a second connection
-// of a running server: the ingest writer thread's, { migrate: false }).
+// of a running server: the ingest writer thread's, { migrate: false }), then fills the SCIM fold
+// keys of rows written before they existed.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { appPath } from '../paths.js';
+import { foldSqlValue } from '../scim/fold.js';
 import * as schema from './schema.js';
+import { backfillScimKeys } from './scim-keys.js';
 
 export type Sqlite = Database.Database;
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -15,6 +18,8 @@ export type Db = BetterSQLite3Database<typeof schema>;
 export interface Connection {
   sqlite: Sqlite;
   db: Db;
+  /** what the start-up found and could not repair (legacy case-variant names), for the operator */
+  warnings: string[];
   close(): void;
 }
 
@@ -42,11 +47,20 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
   // ~40 MiB (10,000 pages) to 14,591-15,707 with 50,000 pages; 100,000 pages made the checkpoints
   // long enough to stall batches (p99 439 ms). The WAL file stays at that size on disk under load.
   sqlite.pragma('wal_autocheckpoint = 50000');
+  // case-insensitive SCIM comparisons of values that have no stored key (JSON attributes): the same
+  // fold as the keys (src/scim/fold.ts), where SQLite's lower() folds ASCII only. Queries only, never
+  // the schema: an index or view on it would leave the file unusable by other SQLite tools.
+  sqlite.function('scim_fold', { deterministic: true }, foldSqlValue);
   const db = drizzle(sqlite, { schema });
-  if (options.migrate !== false) migrate(db, { migrationsFolder: appPath(import.meta.url, join('db', 'migrations'), join('meta', '_journal.json')) });
+  let warnings: string[] = [];
+  if (options.migrate !== false) {
+    migrate(db, { migrationsFolder: appPath(import.meta.url, join('db', 'migrations'), join('meta', '_journal.json')) });
+    warnings = backfillScimKeys(sqlite);
+  }
   return {
     sqlite,
     db,
+    warnings,
     close: () => {
       if (sqlite.open) sqlite.close();
     },

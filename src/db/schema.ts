@@ -31,8 +31,13 @@ export const scimUsers = sqliteTable(
     seq: integer('seq').primaryKey({ autoIncrement: true }),
     id: text('id').notNull(),
     userName: text('user_name').notNull(),
+    /** fold(user_name) (src/scim/fold.ts), computed in JS: SQLite's lower() folds ASCII only. NULL
+     * only for a legacy case variant of another user's userName (see backfillScimKeys) */
+    userNameKey: text('user_name_key'),
     externalId: text('external_id'),
     displayName: text('display_name'),
+    /** fold(display_name), NULL when there is none */
+    displayNameKey: text('display_name_key'),
     active: integer('active', { mode: 'boolean' }).notNull().default(true),
     /** the resource as JSON, canonical attribute names, without id, meta, groups and password */
     data: text('data').notNull(),
@@ -43,9 +48,11 @@ export const scimUsers = sqliteTable(
   },
   (t) => [
     uniqueIndex('scim_users_id').on(t.id),
-    uniqueIndex('scim_users_user_name').on(sql`lower(${t.userName})`),
+    // userName is unique case-insensitively (RFC 7643 §4.1.1). On stored keys, not on an index of a
+    // custom SQL function: such an index would leave the file unwritable by any other SQLite tool
+    uniqueIndex('scim_users_user_name_key').on(t.userNameKey),
     index('scim_users_external_id').on(t.externalId),
-    index('scim_users_display_name').on(sql`lower(${t.displayName})`),
+    index('scim_users_display_name_key').on(t.displayNameKey),
   ],
 );
 
@@ -55,6 +62,8 @@ export const scimGroups = sqliteTable(
     seq: integer('seq').primaryKey({ autoIncrement: true }),
     id: text('id').notNull(),
     displayName: text('display_name').notNull(),
+    /** fold(display_name) (src/scim/fold.ts); NULL only for a legacy case variant of another group's */
+    displayNameKey: text('display_name_key'),
     externalId: text('external_id'),
     data: text('data').notNull(),
     version: integer('version').notNull().default(1),
@@ -63,7 +72,7 @@ export const scimGroups = sqliteTable(
   },
   (t) => [
     uniqueIndex('scim_groups_id').on(t.id),
-    uniqueIndex('scim_groups_display_name').on(sql`lower(${t.displayName})`),
+    uniqueIndex('scim_groups_display_name_key').on(t.displayNameKey),
     index('scim_groups_external_id').on(t.externalId),
   ],
 );

@@ -1,6 +1,10 @@
 // Compiles a SCIM filter AST (RFC 7644 §3.4.2.2) and sortBy into SQLite SQL with bound parameters,
 // so filtering, sorting and paging run in the database. userName, externalId and displayName map to
 // indexed columns; other attributes are read from the JSON document with json_extract / json_each.
+// Case-insensitive comparisons use one fold (src/scim/fold.ts), never SQLite's ASCII-only lower():
+// userName and displayName compare their stored, indexed fold keys; other strings compare
+// scim_fold(…) (the same fold as an SQL function, registered by openDatabase); the literal is folded here.
+import { fold } from '../scim/fold.js';
 import type { AttrPath, CompareOp, Filter, FilterValue } from '../scim/filter-ast.js';
 import { invalidFilter, invalidValue } from '../scim/errors.js';
 import { resolveAttribute, type AttributeDef, type ResolvedAttribute, type ResourceTypeDef } from '../scim/schemas.js';
@@ -10,9 +14,13 @@ export interface SqlFragment {
   params: unknown[];
 }
 
-/** Where an attribute lives in a row: a column, or a JSON path in the `data` column. */
+/**
+ * Where an attribute lives in a row: a column, or a JSON path in the `data` column. A
+ * case-insensitive column may have a `key`: a column holding its fold, indexed, which comparisons
+ * and sorting use (presence and null tests stay on the column itself).
+ */
 type Location =
-  | { kind: 'column'; sql: string; caseExact: boolean; type: AttributeDef['type'] }
+  | { kind: 'column'; sql: string; key?: string; caseExact: boolean; type: AttributeDef['type'] }
   | { kind: 'json'; base: string; path: string; attribute: AttributeDef }
   | { kind: 'members' }
   | { kind: 'userGroups' };
@@ -35,8 +43,8 @@ function columnFor(rt: ResourceTypeDef, r: ResolvedAttribute): Location | undefi
   if (!r.core) return undefined;
   if (top === 'id' && !sub) return { kind: 'column', sql: 'id', caseExact: true, type: 'string' };
   if (top === 'externalId' && !sub) return { kind: 'column', sql: 'external_id', caseExact: true, type: 'string' };
-  if (top === 'displayName' && !sub) return { kind: 'column', sql: 'display_name', caseExact: false, type: 'string' };
-  if (rt.id === 'User' && top === 'userName' && !sub) return { kind: 'column', sql: 'user_name', caseExact: false, type: 'string' };
+  if (top === 'displayName' && !sub) return { kind: 'column', sql: 'display_name', key: 'display_name_key', caseExact: false, type: 'string' };
+  if (rt.id === 'User' && top === 'userName' && !sub) return { kind: 'column', sql: 'user_name', key: 'user_name_key', caseExact: false, type: 'string' };
   if (rt.id === 'User' && top === 'active' && !sub) return { kind: 'column', sql: 'active', caseExact: true, type: 'boolean' };
   if (top === 'meta') {
     switch (sub) {
@@ -96,15 +104,18 @@ function checkValue(op: CompareOp, type: AttributeDef['type'], value: FilterValu
   }
 }
 
-/** The comparison of one SQL expression with a literal. */
-function compare(expr: string, op: CompareOp, value: FilterValue, type: AttributeDef['type'], caseExact: boolean): SqlFragment {
+/**
+ * The comparison of one SQL expression with a literal. `key`: an expression already holding the
+ * fold of `expr` (an indexed key column), compared instead of scim_fold(expr).
+ */
+function compare(expr: string, op: CompareOp, value: FilterValue, type: AttributeDef['type'], caseExact: boolean, key?: string): SqlFragment {
   if (value === null) return { sql: op === 'eq' ? `${expr} IS NULL` : `${expr} IS NOT NULL`, params: [] };
   let param: unknown = value;
   if (typeof value === 'boolean') param = value ? 1 : 0;
   if (type === 'dateTime' && typeof value === 'string') param = new Date(value).toISOString();
-  const fold = typeof param === 'string' && !caseExact;
-  const lhs = fold ? `lower(${expr})` : expr;
-  const p = fold ? (param as string).toLowerCase() : param;
+  const folds = typeof param === 'string' && !caseExact;
+  const lhs = folds ? (key ?? `scim_fold(${expr})`) : expr;
+  const p = folds ? fold(param as string) : param;
   switch (op) {
     case 'eq':
       return { sql: `${lhs} = ?`, params: [p] };
@@ -119,7 +130,7 @@ function compare(expr: string, op: CompareOp, value: FilterValue, type: Attribut
     case 'le':
       return { sql: `${lhs} <= ?`, params: [p] };
     case 'sw':
-      // a range keeps the lower(...) expression index usable
+      // a range keeps the key column's index usable
       return { sql: `(${lhs} >= ? AND ${lhs} < ?)`, params: [p, `${p as string}\u{10FFFF}`] };
     case 'ew':
       return caseExact
@@ -237,7 +248,7 @@ function compileLeaf(ctx: Ctx, f: Extract<Filter, { path: AttrPath; op: CompareO
     const column = /^[a-z_]+$/.test(loc.sql) ? `${ctx.row}.${loc.sql}` : loc.sql;
     if (f.op === 'pr') return { sql: `(${column} IS NOT NULL AND ${column} <> '')`, params: [] };
     checkValue(f.op, loc.type, f.value, where);
-    return compare(column, f.op, f.value, loc.type, loc.caseExact);
+    return compare(column, f.op, f.value, loc.type, loc.caseExact, loc.key && `${ctx.row}.${loc.key}`);
   }
   const multi = loc.kind !== 'json' || r.attribute.multiValued;
   if (multi) {
@@ -292,15 +303,15 @@ export function compileSort(rt: ResourceTypeDef, sortBy: string | undefined, sor
   let expr: string;
   if (loc.kind === 'column') {
     const column = /^[a-z_]+$/.test(loc.sql) ? `${row}.${loc.sql}` : loc.sql;
-    expr = loc.caseExact ? column : `lower(${column})`;
+    expr = loc.caseExact ? column : loc.key ? `${row}.${loc.key}` : `scim_fold(${column})`;
   }
   else if (loc.kind === 'json' && r.attribute.multiValued) {
     // a multi-valued attribute sorts by its primary (else first) value
     const sub = jsonKey(r.sub?.name ?? 'value');
-    expr = `(SELECT lower(json_extract(e.value, '$.${sub}')) FROM json_each(${row}.data, '${loc.path}') e ORDER BY coalesce(json_extract(e.value, '$.primary'), 0) DESC, e.key LIMIT 1)`;
+    expr = `(SELECT scim_fold(json_extract(e.value, '$.${sub}')) FROM json_each(${row}.data, '${loc.path}') e ORDER BY coalesce(json_extract(e.value, '$.primary'), 0) DESC, e.key LIMIT 1)`;
   } else if (loc.kind === 'json') {
     const p = r.sub ? `${loc.path}.${jsonKey(r.sub.name)}` : loc.path;
-    expr = `lower(json_extract(${row}.data, '${p}'))`;
+    expr = `scim_fold(json_extract(${row}.data, '${p}'))`;
   } else throw invalidValue(`Cannot sort by "${sortBy}"`);
   const tieBreak = loc.kind === 'column' && loc.sql === 'created_at' ? dir : 'ASC';
   return `${expr} IS NULL, ${expr} ${dir}, ${row}.seq ${tieBreak}`;

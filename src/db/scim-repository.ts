@@ -1,5 +1,7 @@
 // SCIM Users and Groups storage: rows with indexed lookup columns plus the JSON document, and group
-// membership as rows (so large groups change by row, not by rewriting a document).
+// membership as rows (so large groups change by row, not by rewriting a document). userName and
+// displayName are also stored folded (src/scim/fold.ts) in key columns, which the lookups search.
+import { fold } from '../scim/fold.js';
 import type { Sqlite } from './connection.js';
 import type { SqlFragment } from './scim-query.js';
 
@@ -114,9 +116,15 @@ function limitClause(limit: number): string {
  * UPDATE … WHERE id = @id setting the indexed columns only when their value changed: SQLite
  * rewrites the index entries of every indexed column in the SET list, changed or not, and a PATCH
  * of displayName would also rewrite the userName and externalId entries (~10 µs of a ~20 µs
- * UPDATE). One statement per set of changed columns, prepared on first use.
+ * UPDATE). One statement per set of changed columns, prepared on first use. A name's fold key
+ * (`folded`: the column and its parameter) goes with its name.
  */
-function updateByChangedColumns<Row>(sqlite: Sqlite, table: string, indexed: { column: string; key: keyof Row & string }[], rest: string) {
+function updateByChangedColumns<Row>(
+  sqlite: Sqlite,
+  table: string,
+  indexed: { column: string; key: keyof Row & string; folded?: { column: string; param: string } }[],
+  rest: string,
+) {
   const statements = new Map<number, ReturnType<Sqlite['prepare']>>();
   return (row: Row, previous: Partial<Row> | undefined, params: Record<string, unknown>): void => {
     let mask = 0;
@@ -125,7 +133,9 @@ function updateByChangedColumns<Row>(sqlite: Sqlite, table: string, indexed: { c
     });
     let stmt = statements.get(mask);
     if (!stmt) {
-      const set = indexed.filter((_, i) => mask & (1 << i)).map(({ column, key }) => `${column} = @${key}`);
+      const set = indexed
+        .filter((_, i) => mask & (1 << i))
+        .flatMap(({ column, key, folded }) => [`${column} = @${key}`, ...(folded ? [`${folded.column} = @${folded.param}`] : [])]);
       stmt = sqlite.prepare(`UPDATE ${table} SET ${[...set, rest].join(', ')} WHERE id = @id`);
       statements.set(mask, stmt);
     }
@@ -150,18 +160,20 @@ function statementCache(sqlite: Sqlite, max = 200) {
 export function createUserRepository(sqlite: Sqlite): UserRepository {
   const prepared = statementCache(sqlite);
   const byId = sqlite.prepare(`SELECT ${USER_COLUMNS} FROM scim_users r WHERE r.id = ?`);
-  const byUserName = sqlite.prepare(`SELECT ${USER_COLUMNS} FROM scim_users r WHERE lower(r.user_name) = lower(?)`);
+  const byUserName = sqlite.prepare(`SELECT ${USER_COLUMNS} FROM scim_users r WHERE r.user_name_key = ?`);
   const insert = sqlite.prepare(
-    `INSERT INTO scim_users (id, user_name, external_id, display_name, active, data, password_hash, version, created_at, last_modified)
-     VALUES (@id, @userName, @externalId, @displayName, @active, @data, @passwordHash, @version, @createdAt, @lastModified)`,
+    `INSERT INTO scim_users (id, user_name, user_name_key, external_id, display_name, display_name_key, active, data, password_hash, version,
+       created_at, last_modified)
+     VALUES (@id, @userName, @userNameKey, @externalId, @displayName, @displayNameKey, @active, @data, @passwordHash, @version, @createdAt,
+       @lastModified)`,
   );
   const update = updateByChangedColumns<Omit<UserRow, 'seq'>>(
     sqlite,
     'scim_users',
     [
-      { column: 'user_name', key: 'userName' },
+      { column: 'user_name', key: 'userName', folded: { column: 'user_name_key', param: 'userNameKey' } },
       { column: 'external_id', key: 'externalId' },
-      { column: 'display_name', key: 'displayName' },
+      { column: 'display_name', key: 'displayName', folded: { column: 'display_name_key', param: 'displayNameKey' } },
     ],
     'active = @active, data = @data, password_hash = @passwordHash, version = @version, last_modified = @lastModified',
   );
@@ -172,11 +184,17 @@ export function createUserRepository(sqlite: Sqlite): UserRepository {
   );
   const total = sqlite.prepare('SELECT count(*) AS n FROM scim_users');
   const touch = sqlite.prepare('UPDATE scim_users SET version = version + 1, last_modified = ? WHERE id = ?');
-  const params = (row: Omit<UserRow, 'seq'>) => ({ ...row, active: row.active ? 1 : 0, data: JSON.stringify(row.data) });
+  const params = (row: Omit<UserRow, 'seq'>) => ({
+    ...row,
+    userNameKey: fold(row.userName),
+    displayNameKey: row.displayName === null ? null : fold(row.displayName),
+    active: row.active ? 1 : 0,
+    data: JSON.stringify(row.data),
+  });
 
   return {
     byId: (id) => toUser(byId.get(id) as RawUser | undefined),
-    byUserName: (userName) => toUser(byUserName.get(userName) as RawUser | undefined),
+    byUserName: (userName) => toUser(byUserName.get(fold(userName)) as RawUser | undefined),
     insert: (row) => Number(insert.run(params(row)).lastInsertRowid),
     update: (row, previous) => update(row, previous, params(row)),
     delete: (id) => void del.run(id),
@@ -199,16 +217,16 @@ export function createUserRepository(sqlite: Sqlite): UserRepository {
 export function createGroupRepository(sqlite: Sqlite): GroupRepository {
   const prepared = statementCache(sqlite);
   const byId = sqlite.prepare(`SELECT ${GROUP_COLUMNS} FROM scim_groups r WHERE r.id = ?`);
-  const byDisplayName = sqlite.prepare(`SELECT ${GROUP_COLUMNS} FROM scim_groups r WHERE lower(r.display_name) = lower(?)`);
+  const byDisplayName = sqlite.prepare(`SELECT ${GROUP_COLUMNS} FROM scim_groups r WHERE r.display_name_key = ?`);
   const insert = sqlite.prepare(
-    `INSERT INTO scim_groups (id, display_name, external_id, data, version, created_at, last_modified)
-     VALUES (@id, @displayName, @externalId, @data, @version, @createdAt, @lastModified)`,
+    `INSERT INTO scim_groups (id, display_name, display_name_key, external_id, data, version, created_at, last_modified)
+     VALUES (@id, @displayName, @displayNameKey, @externalId, @data, @version, @createdAt, @lastModified)`,
   );
   const update = updateByChangedColumns<Omit<GroupRow, 'seq'>>(
     sqlite,
     'scim_groups',
     [
-      { column: 'display_name', key: 'displayName' },
+      { column: 'display_name', key: 'displayName', folded: { column: 'display_name_key', param: 'displayNameKey' } },
       { column: 'external_id', key: 'externalId' },
     ],
     'data = @data, version = @version, last_modified = @lastModified',
@@ -229,11 +247,11 @@ export function createGroupRepository(sqlite: Sqlite): GroupRepository {
   const isUser = sqlite.prepare('SELECT 1 FROM scim_users WHERE id = ?');
   const isGroup = sqlite.prepare('SELECT 1 FROM scim_groups WHERE id = ?');
   const total = sqlite.prepare('SELECT count(*) AS n FROM scim_groups');
-  const params = (row: Omit<GroupRow, 'seq'>) => ({ ...row, data: JSON.stringify(row.data) });
+  const params = (row: Omit<GroupRow, 'seq'>) => ({ ...row, displayNameKey: fold(row.displayName), data: JSON.stringify(row.data) });
 
   return {
     byId: (id) => toGroup(byId.get(id) as RawGroup | undefined),
-    byDisplayName: (name) => toGroup(byDisplayName.get(name) as RawGroup | undefined),
+    byDisplayName: (name) => toGroup(byDisplayName.get(fold(name)) as RawGroup | undefined),
     insert: (row) => Number(insert.run(params(row)).lastInsertRowid),
     update: (row, previous) => update(row, previous, params(row)),
     delete: (id) => void del.run(id),

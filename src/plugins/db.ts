@@ -60,6 +60,8 @@ export function createRepositories(connection: Connection, timeZone: string): Re
 export default fp<{ databasePath: string; timeZone: string }>(
   async (app, opts) => {
     const connection = openDatabase(opts.databasePath);
+    // legacy SCIM names that start-up could not give a fold key (src/db/scim-keys.ts)
+    for (const warning of connection.warnings) app.log.warn(warning);
     app.decorate('database', connection);
     app.decorate('repos', createRepositories(connection, opts.timeZone));
     // The checkpointer thread starts once a busy server (WAL ≥ 8 MiB) has a large database (≥ 2 GiB):

@@ -191,7 +191,8 @@ export function createAuthService(sqlite: Sqlite, repos: Repositories, accounts:
     if (principal.kind === 'local') accounts.setPassword(Number(principal.id), hash, clock());
     else {
       const u = repos.users.byId(principal.id);
-      if (u) repos.users.update({ ...u, passwordHash: hash });
+      // `u` as the previous row: the indexed names and their keys are not rewritten
+      if (u) repos.users.update({ ...u, passwordHash: hash }, u);
     }
   }
 }

@@ -192,7 +192,7 @@ t.test('log entry detail: related entries across midnight (UTC), found through t
   const prepared: string[] = [];
   createAuditRepository(new Proxy(sqlite, { get: (target, key) => (key === 'prepare' ? (sql: string) => (prepared.push(sql), target.prepare(sql)) : Reflect.get(target, key, target)) }));
   const relatedSql = prepared.find((sql) => sql.includes('@resourceId'))!;
-  const params = { id: 1, from: 1, to: 2, firstDay: 0, lastDay: 0, subject: 'a', resourceId: 'r', principal: 'p', limit: 20 };
+  const params = { id: 1, from: 1, to: 2, firstDay: 0, lastDay: 0, subject: 'a', resourceId: 'r', principal: 'p', principalSubject: 'p', limit: 20 };
   const plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${relatedSql}`).all(params) as { detail: string }[]).map((r) => r.detail).join(' | ');
   t.notMatch(plan, /SCAN audit_log\b/, `no scan: ${plan}`);
   t.match(plan, /INDEX audit_log_day_subject_action_ts \(<expr>=\? AND subject=\?\)/, 'the subject branches seek (day, subject)');
