@@ -3,6 +3,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../db/connection.js';
 import { DAY_MS as DAY, ENTRY_DAY_SQL, entryDay } from '../db/schema.js';
+import { fold } from '../scim/fold.js';
 
 /** window counts stop here; a title then says "1000+" */
 export const COUNT_CAP = 1000;
@@ -10,7 +11,9 @@ export const COUNT_CAP = 1000;
 export const AUTH_CAUSES = 10;
 
 export function createRuleQueries(sqlite: Sqlite) {
-  // subject is lower(target, else principal): "Operator" and "operator" are one account.
+  // subject is target, else principal, folded (src/scim/fold.ts): "Operator" and "operator" are one
+  // account, as are "Élodie" and "ÉLODIE". The subject asked is folded here too, not by SQLite's
+  // lower(), which folds ASCII only.
   // The action and outcome are written into the SQL, never bound: a statement that binds a value
   // compared against a partial index's literal (audit_log_orphan_ts: action = '…') is re-prepared by
   // SQLite on every run, which cost more than the query itself. One statement per pair, kept.
@@ -30,7 +33,7 @@ export function createRuleQueries(sqlite: Sqlite) {
     if (!st) {
       if (!/^[A-Z_]+$/.test(action) || (outcome !== null && !/^[A-Z_]+$/.test(outcome))) throw new Error(`not an action code: ${key}`);
       if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`not a limit: ${limit}`);
-      const where = `${ENTRY_DAY_SQL} = ? AND subject = lower(?) AND action = '${action}' AND ts >= ? AND ts <= ?${outcome === null ? '' : ` AND outcome = '${outcome}'`}`;
+      const where = `${ENTRY_DAY_SQL} = ? AND subject = ? AND action = '${action}' AND ts >= ? AND ts <= ?${outcome === null ? '' : ` AND outcome = '${outcome}'`}`;
       // the LIMIT is written in too: a bound LIMIT also makes SQLite re-prepare on every run
       st =
         kind === 'count'
@@ -108,16 +111,18 @@ export function createRuleQueries(sqlite: Sqlite) {
     /** the subject's entries of an action in a window (at most COUNT_CAP: one account under attack must not make each new failure re-count the attack) */
     countForSubject(subject: string, action: string, since: number, until: number, outcome: string | null = null): number {
       const st = forSubject('count', action, outcome);
+      const key = fold(subject);
       let count = 0;
-      for (let day = entryDay(until), first = entryDay(since); day >= first && count < COUNT_CAP; day--) count += n(st.get(day, subject, since, until));
+      for (let day = entryDay(until), first = entryDay(since); day >= first && count < COUNT_CAP; day--) count += n(st.get(day, key, since, until));
       return Math.min(count, COUNT_CAP);
     },
     /** ids of the subject's entries of an action in a window, newest first */
     idsForSubject(subject: string, action: string, since: number, until: number, outcome: string | null = null, limit = 50): number[] {
       const st = forSubject('ids', action, outcome, limit);
+      const key = fold(subject);
       const ids: number[] = [];
       for (let day = entryDay(until), first = entryDay(since); day >= first && ids.length < limit; day--) {
-        for (const r of st.all(day, subject, since, until) as { id: number }[]) ids.push(r.id);
+        for (const r of st.all(day, key, since, until) as { id: number }[]) ids.push(r.id);
       }
       return ids.slice(0, limit);
     },

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import { interpret } from '../../src/audit/interpret.js';
 import { createAuditRepository } from '../../src/db/audit-repository.js';
-import { PATCH_SCHEMA, USER_SCHEMA } from '../helper.js';
+import { build, PATCH_SCHEMA, USER_SCHEMA } from '../helper.js';
 import { RULES } from '../../src/audit/rules.js';
 import { ADMIN, IAM, LOGS, auditSince, buildConsole, decodeHtml, lastAuditId, type Browser, type ConsoleBuilt } from '../console-helper.js';
 import { BASE, MIN, linked, type FlagRow } from '../red-flags-helper.js';
@@ -198,6 +198,19 @@ t.test('log entry detail: related entries across midnight (UTC), found through t
   t.match(plan, /INDEX audit_log_day_subject_action_ts \(<expr>=\? AND subject=\?\)/, 'the subject branches seek (day, subject)');
   t.match(plan, /INDEX audit_log_resource \(resource_id=\?\)/, 'the resource branch seeks its index');
   t.match(plan, /INDEX audit_log_principal_action_ts \(principal=\?\)/, 'the principal branch seeks its index');
+});
+
+t.test('related entries: an actor whose name has a non-ASCII capital finds the entries about itself', async (t) => {
+  const { app } = await build(t, {}, { scim: false });
+  const audit = app.repos.audit;
+  const at = Date.UTC(2026, 0, 15, 12);
+  const base = { type: 'Session', protocol: 'API', event: 'x', log: 'x' };
+  // Élodie resets someone else's password, then signs in (an entry about herself: subject "élodie")
+  const reset = audit.append({ ...base, ts: at, action: 'USER_RESET_PASSWORD_ON_BEHALF', principal: 'Élodie', target: 'kim' });
+  const own = audit.append({ ...base, ts: at + MIN, action: 'LOGIN', principal: 'ÉLODIE' });
+  audit.append({ ...base, ts: at + MIN, action: 'LOGIN', principal: 'elodie' });
+  t.equal(audit.byId(own)!.subject, 'élodie', 'the subject is stored folded');
+  t.same(audit.related(audit.byId(reset)!, 60 * MIN, 20).map((e) => e.id), [own], 'found through the subject of the folded principal');
 });
 
 t.test('log entry detail: unknown and invalid ids are readable error pages; hostile values are escaped', async (t) => {

@@ -298,3 +298,12 @@ t.test('impersonation-without-ticket: near miss — a ticket is present', async 
   add(app, { ts: SATURDAY(3), action: 'IMPERSONATION', principal: 'root-admin', target: 'henry', ticket: 'CHG0042' });
   t.same(flagsOf(app, 'impersonation-without-ticket'), []);
 });
+
+t.test('login-brute-force: an account whose name has a non-ASCII capital is one account ("Élodie", "ÉLODIE")', async (t) => {
+  const app = await fresh(t);
+  const ids: number[] = [];
+  for (let i = 0; i < 5; i++) ids.push(add(app, fail(i % 2 ? 'ÉLODIE' : 'Élodie', BASE + i * MIN)));
+  const flag = theFlag(t, app, 'login-brute-force', 'high', ids);
+  t.equal(flag.subject, 'Élodie');
+  t.equal(flag.title, '5 failed sign-ins for "Élodie" in 10 minutes', 'counted through the subject index, which holds "élodie"');
+});

@@ -268,9 +268,9 @@ t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)
     // a query on one subject must seek (day, subject, action, ts), not every entry of the action
     // and read nothing but the index: the outcome is in it (an account under attack has thousands of
     // entries in the window, and a row read for each made one count cost 208 µs)
-    if (sql.includes('subject = lower(?)')) t.match(p, /USING COVERING INDEX audit_log_day_subject_action_ts \(<expr>=\? AND subject=\? AND action=\? AND ts>\? AND ts<\?\)/, `by subject: ${p}`);
+    if (sql.includes('subject = ? AND action')) t.match(p, /USING COVERING INDEX audit_log_day_subject_action_ts \(<expr>=\? AND subject=\? AND action=\? AND ts>\? AND ts<\?\)/, `by subject: ${p}`);
   }
-  t.equal(onLog.filter((sql) => sql.includes('subject = lower(?)')).length, 3, 'the count and both ids statements were checked');
+  t.equal(onLog.filter((sql) => sql.includes('subject = ? AND action')).length, 3, 'the count and both ids statements were checked');
   // scim-bulk-removal: a token's removals, from their own partial index alone
   const removals = onLog.filter((sql) => sql.includes('audit_log_scim_removal_ts'));
   t.equal(removals.length, 2, 'the removal count and ids');
