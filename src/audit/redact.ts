@@ -14,7 +14,10 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value === null || typeof value !== 'object') return value;
   const source = value as Record<string, unknown>;
-  const pathNamesSecret = typeof source.path === 'string' && isSecretKey(source.path.split(/[.:[]/).pop() ?? '');
+  // the PATCH engine reads "op", "path" and "value" ignoring case (Entra ID sends "Path"/"Value"), so this does too
+  const pathNamesSecret = Object.entries(source).some(
+    ([key, v]) => key.toLowerCase() === 'path' && typeof v === 'string' && isSecretKey(v.split(/[.:[]/).pop() ?? ''),
+  );
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(source)) {
     if (isSecretKey(key) || (pathNamesSecret && key.toLowerCase() === 'value')) out[key] = REDACTED;

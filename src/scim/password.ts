@@ -20,6 +20,12 @@ function fromObject(value: unknown): string | undefined {
   return undefined;
 }
 
+/** A member read as the PATCH engine reads it (resource.ts keyOf): the first key equal ignoring case. */
+function memberOf(object: object, name: string): unknown {
+  const key = Object.keys(object).find((k) => k.toLowerCase() === name);
+  return key === undefined ? undefined : (object as Record<string, unknown>)[key];
+}
+
 export function passwordOfResource(body: unknown): string | undefined {
   return fromObject(body);
 }
@@ -27,19 +33,23 @@ export function passwordOfResource(body: unknown): string | undefined {
 /** The net password change of a PatchOp body: the last set, or a remove. */
 export function passwordOfPatch(body: unknown): PasswordChange | undefined {
   if (!body || typeof body !== 'object') return undefined;
-  const ops = Object.entries(body).find(([k]) => k.toLowerCase() === 'operations')?.[1];
+  const ops = memberOf(body, 'operations');
   if (!Array.isArray(ops)) return undefined;
   let change: PasswordChange | undefined;
-  for (const op of ops as Record<string, unknown>[]) {
-    if (!op || typeof op !== 'object') continue;
-    const kind = typeof op.op === 'string' ? op.op.toLowerCase() : '';
-    const path = typeof op.path === 'string' ? op.path : undefined;
+  for (const op of ops as unknown[]) {
+    if (!op || typeof op !== 'object' || Array.isArray(op)) continue;
+    // Entra ID sends "Op"/"Path"/"Value": the keys are matched ignoring case, as the engine does
+    const rawKind = memberOf(op, 'op');
+    const kind = typeof rawKind === 'string' ? rawKind.toLowerCase() : '';
+    const rawPath = memberOf(op, 'path');
+    const path = typeof rawPath === 'string' && rawPath !== '' ? rawPath : undefined;
+    const value = memberOf(op, 'value');
     if (path !== undefined && isPasswordName(path)) {
       if (kind === 'remove') change = { kind: 'remove' };
-      else if (typeof op.value === 'string') change = { kind: 'set', value: op.value };
+      else if (typeof value === 'string') change = { kind: 'set', value };
     } else if (path === undefined && kind !== 'remove') {
-      const value = fromObject(op.value);
-      if (value !== undefined) change = { kind: 'set', value };
+      const set = fromObject(value);
+      if (set !== undefined) change = { kind: 'set', value: set };
     }
   }
   return change;

@@ -151,6 +151,50 @@ t.test('passwords are redacted from the trail and absent from the database files
   }
 });
 
+t.test('a password PATCH with capitalised keys (Op/Path/Value, OPERATIONS, Password) is set and never logged', async (t) => {
+  const b = await build(t);
+  const created = await b.scim({ method: 'POST', url: '/Users', payload: { schemas: [USER_SCHEMA], userName: 'caps@example.com', password: 'Initial-Pa55-caps' } });
+  t.equal(created.statusCode, 201);
+  const id = created.json().id as string;
+  const hashOf = () => (b.app.database.sqlite.prepare('SELECT password_hash AS h FROM scim_users WHERE id = ?').get(id) as { h: string | null }).h;
+  const patch = (body: Json) => b.scim({ method: 'PATCH', url: `/Users/${id}`, payload: body });
+
+  // each body sets a new password; each is what an identity provider (or a curious client) may send
+  const cases: [string, Json][] = [
+    ['Op/Path/Value', { schemas: [PATCH_SCHEMA], Operations: [{ Op: 'Replace', Path: 'password', Value: 'Leaked-Password-42' }] }],
+    ['OP/PATH/VALUE, OPERATIONS', { schemas: [PATCH_SCHEMA], OPERATIONS: [{ OP: 'add', PATH: 'PASSWORD', VALUE: 'Leaked-Password-43' }] }],
+    ['URN-prefixed Path', { schemas: [PATCH_SCHEMA], Operations: [{ Op: 'Replace', Path: `${USER_SCHEMA}:password`, Value: 'Leaked-Password-44' }] }],
+    ['path-less Value with Password', { schemas: [PATCH_SCHEMA], Operations: [{ Op: 'Replace', Value: { Password: 'Leaked-Password-45', title: 'x' } }] }],
+    ['path-less Value with PASSWORD', { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', Value: { PASSWORD: 'Leaked-Password-46' } }] }],
+    ['path-less Value with a URN-prefixed key', { schemas: [PATCH_SCHEMA], Operations: [{ Op: 'Add', Value: { [`${USER_SCHEMA}:Password`]: 'Leaked-Password-47' } }] }],
+  ];
+  const { verifyPassword } = await import('../../src/auth/password.js');
+  for (const [name, body] of cases) {
+    const before = hashOf();
+    const res = await patch(body);
+    t.equal(res.statusCode, 200, `${name}: 200`);
+    const sent = JSON.stringify(body).match(/Leaked-Password-\d+/)![0];
+    t.not(hashOf(), before, `${name}: the password changed`);
+    t.ok(await verifyPassword(sent, hashOf()), `${name}: the stored hash is the hash of the password sent`);
+    const row = auditRows(b.app).at(-1)!;
+    t.match(String(row.log), /changed: .*password/, `${name}: the entry says the password changed`);
+    t.match(String(row.log), /\[REDACTED\]/, `${name}: and shows it redacted`);
+  }
+
+  // a capitalised remove takes the password away
+  const removed = await patch({ schemas: [PATCH_SCHEMA], Operations: [{ Op: 'Remove', Path: 'Password' }] });
+  t.equal(removed.statusCode, 200);
+  t.equal(hashOf(), null, 'Op "Remove", Path "Password" removes the password');
+
+  const secrets = cases.map(([, body]) => JSON.stringify(body).match(/Leaked-Password-\d+/)![0]);
+  for (const row of auditRows(b.app)) for (const s of secrets) t.notOk(JSON.stringify(row).includes(s), `row ${row.id} does not contain ${s}`);
+  b.app.writeQueue.flush();
+  for (const file of dbFiles(b)) {
+    const bytes = readFileSync(file);
+    for (const s of secrets) t.equal(bytes.indexOf(Buffer.from(s)), -1, `${file.split('/').pop()} does not contain ${s}`);
+  }
+});
+
 t.test('every SCIM request appends exactly one entry, whatever its outcome', async (t) => {
   const b = await build(t);
   const start = auditRows(b.app).length;

@@ -60,6 +60,20 @@ t.test('a SCIM-provisioned user signs in with the pushed password; deactivation 
   t.match(row.log, /disabled/);
 });
 
+t.test('a password pushed with capitalised PATCH keys (Op/Path/Value) is the one that signs in', async (t) => {
+  const { scim, browser } = await buildConsole(t);
+  const created = await scim({ method: 'POST', url: '/Users', payload: { schemas: [USER_SCHEMA], userName: 'capkey.user@example.com', password: 'Initial-Password-1' } });
+  t.equal(created.statusCode, 201);
+  const patched = await scim({
+    method: 'PATCH',
+    url: `/Users/${created.json().id}`,
+    payload: { schemas: [PATCH_SCHEMA], Operations: [{ Op: 'Replace', Path: 'password', Value: 'Pushed-Password-42' }] },
+  });
+  t.equal(patched.statusCode, 200);
+  t.equal((await browser().signIn('capkey.user@example.com', 'Pushed-Password-42')).statusCode, 303, 'the pushed password signs in');
+  t.equal((await browser().signIn('capkey.user@example.com', 'Initial-Password-1')).statusCode, 401, 'the old one no longer does');
+});
+
 t.test('a SCIM user without a pushed password cannot sign in', async (t) => {
   const { scim, browser, app } = await buildConsole(t);
   t.equal((await scim({ method: 'POST', url: '/Users', payload: { schemas: [USER_SCHEMA], userName: 'nopw@example.com' } })).statusCode, 201);
