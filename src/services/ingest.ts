@@ -14,6 +14,7 @@ import { catalogEntry } from '../audit/catalog.js';
 import type { AuditEntry, Outcome } from '../audit/entry.js';
 import { clip, isSecretKey, redact } from '../audit/redact.js';
 import type { Sqlite } from '../db/connection.js';
+import { describeJsonFault } from '../json-syntax.js';
 import type { Repositories } from '../plugins/db.js';
 
 export const INGEST_LIMITS = {
@@ -460,24 +461,15 @@ function tooMany(count: number, max: number): IngestError {
   );
 }
 
-function lineOf(text: string, position: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < position; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
 /** A JSON array of events (the whole body must parse, else 400). */
 export function parseJsonBatch(text: string, maxEvents: number = INGEST_LIMITS.maxEvents): IngestItem[] {
   if (!text.trim()) throw new IngestError(400, 'empty_batch', 'The request body is empty: send a JSON array of events.');
   let value: unknown;
   try {
     value = sjson.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, undefined, SAFE_JSON);
-  } catch (error) {
-    const message = (error as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    const at = pos ? Number(pos[1]) : /end of JSON input/.test(message) ? text.length : null;
-    const where = at === null ? '' : ` (line ${lineOf(text, at)})`;
-    throw new IngestError(400, 'invalid_json', `The body is not valid JSON${where}: ${message}. Nothing was stored.`);
+  } catch {
+    // said without JSON.parse's message, which quotes the body: the reason is logged
+    throw new IngestError(400, 'invalid_json', `The body is not valid JSON: ${describeJsonFault(text)}. Nothing was stored.`);
   }
   if (!Array.isArray(value)) {
     throw new IngestError(400, 'not_an_array', `The body is ${describe(value)}: send a JSON array of events, or one event per line with Content-Type application/x-ndjson.`);
@@ -507,8 +499,8 @@ export function parseNdjsonBatch(text: string, maxEvents: number = INGEST_LIMITS
 function parseLine(line: string, index: number, lineNumber: number): IngestItem {
   try {
     return { index, line: lineNumber, value: sjson.parse(line, undefined, SAFE_JSON) };
-  } catch (error) {
-    return { index, line: lineNumber, parseError: `line ${lineNumber} is not valid JSON: ${(error as Error).message}` };
+  } catch {
+    return { index, line: lineNumber, parseError: `line ${lineNumber} is not valid JSON: ${describeJsonFault(line, lineNumber)}` };
   }
 }
 
@@ -811,8 +803,9 @@ async function* readJsonArray(chunks: AsyncIterable<string>): AsyncGenerator<Ing
 function parseJsonElement(text: string, index: number, line: number): IngestItem {
   try {
     return { index, line, value: sjson.parse(text, undefined, SAFE_JSON) };
-  } catch (error) {
-    return { index, line, parseError: `the element starting on line ${line} is not valid JSON: ${(error as Error).message}` };
+  } catch {
+    // (on the element's first line, the column counts from where the element starts)
+    return { index, line, parseError: `the element starting on line ${line} is not valid JSON: ${describeJsonFault(text, line)}` };
   }
 }
 

@@ -72,7 +72,7 @@ t.test('NDJSON: line by line, rejected lines reported with their line numbers, e
     [
       JSON.stringify({ id: 'n1', timestamp: '2024-05-01T10:00:00Z', action: 'LOGIN', outcome: 'SUCCESS', targetUser: 'ann' }),
       '',
-      '{"id":"n2","action":',
+      '{"id":"n2","action":"LOGIN","detail":{"password":Import-Secret-7}}',
       JSON.stringify({ id: 'n3', action: 'login' }),
       JSON.stringify({ id: 'n4', action: 'LOGOUT', targetUser: 'ann' }),
       JSON.stringify({ action: 'LOGOUT' }),
@@ -82,7 +82,9 @@ t.test('NDJSON: line by line, rejected lines reported with their line numbers, e
   const res = await cli(db, ['import', file]);
   t.equal(res.code, 1, 'exit code 1: something was rejected');
   t.match(res.stdout, /5 events read — 2 stored, 0 duplicates, 3 rejected/);
-  t.match(res.stdout, /line 3: line 3 is not valid JSON/);
+  t.match(res.stdout, /line 3: line 3 is not valid JSON: at line 3, column 50 \(character 50\): expected a value/);
+  t.notOk(res.stdout.includes('Import-Secret-7'), 'the reason does not quote the line');
+  t.notOk(JSON.stringify(rows(db, 'SELECT log FROM audit_log')).includes('Import-Secret-7'), 'nor does the trail');
   t.match(res.stdout, /line 4 \(id "n3"\): action "login" is not a catalog code/);
   t.match(res.stdout, /line 6: id is required/);
   t.same(

@@ -314,6 +314,24 @@ t.test('malformed bodies: a JSON array that does not parse is a 400 and nothing 
   expectJsonError(t, await b.app.inject({ method: 'GET', url: '/api/v1/nothing-here' }), 404, 'not_found');
 });
 
+t.test('malformed JSON is described by place, never quoted: a secret in it reaches neither the answer nor the trail', async (t) => {
+  const b = await setup(t);
+  const bad = expectJsonError(t, await b.post('[{"id":"a","action":"LOGIN"},\n{"id":"b","detail":{"password":Pw-1234}}]'), 400, 'invalid_json');
+  t.match(bad.message, /line 2, column 32 \(character 62\): expected a value/, bad.message);
+  t.notOk(bad.message.includes('Pw-1234'), 'the message does not quote the body');
+
+  const nd = await b.post(['{"id":"l1","action":"LOGIN"}', '{"id":"l2","action":"LOGIN","detail":{"pwd":Nd-Secret-9}}'].join('\n'), { type: 'application/x-ndjson' });
+  t.equal(nd.statusCode, 207);
+  t.match(nd.json().results[1], { line: 2, status: 'rejected', error: /^line 2 is not valid JSON: at line 2, column 45 .*expected a value/ });
+  t.notOk(nd.body.includes('Nd-Secret-9'), 'the per-line reason does not quote the line');
+
+  for (const row of auditRows(b.app)) {
+    t.notOk(String(row.log).includes('Pw-1234'), `entry ${row.id} does not contain the first secret`);
+    t.notOk(String(row.log).includes('Nd-Secret-9'), `entry ${row.id} does not contain the second`);
+  }
+  t.ok(summaries(b).some((r) => /not valid JSON: at line 2, column 32/.test(String(r.log))), 'the refusal is logged with the place');
+});
+
 t.test('authentication: ingest tokens only; 401 with WWW-Authenticate, 403 for other scopes', async (t) => {
   const b = await setup(t);
   const batch = [{ id: 'auth-1', action: 'LOGIN' }];

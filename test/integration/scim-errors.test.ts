@@ -1,6 +1,7 @@
 // Every failure under /scim/v2 is an RFC 7644 §3.12 error body (application/scim+json, `status` a
 // string), is audited with its HTTP status (except the refusals of Entra ID mode), and leaves the
 // server serving.
+import { existsSync, readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { createSettingsService } from '../../src/services/settings.js';
 import { auditRows, build, GROUP_SCHEMA, PATCH_SCHEMA, USER_SCHEMA, type Built, qs } from '../helper.js';
@@ -252,6 +253,31 @@ t.test('request errors: SCIM bodies, audited, and the server keeps serving', asy
   t.same(after.emails, [{ value: 'existing@example.com', type: 'work' }], 'the failed requests changed nothing');
   t.equal(after.meta.version, created.json().meta.version);
   t.equal(b.app.repos.users.total(), 1);
+});
+
+t.test('malformed JSON: the detail says where and what was expected, never quotes the body', async (t) => {
+  const b = await build(t);
+  const cases: { body: string; secret: string; where: RegExp }[] = [
+    // an unquoted password: JSON.parse would quote ~10 characters around it
+    { body: '{"userName":"x","password":Pw-1234}', secret: 'Pw-1234', where: /at line 1, column 28 \(character 28\): expected a value/ },
+    { body: '{"userName":"x",\n "password":"Line\nBreak-Secret"}', secret: 'Break-Secret', where: /at line 2, column 18 .*control character/ },
+    { body: `{"schemas":["${USER_SCHEMA}"],"userName":"y","password":"Unterminated-Secret`, secret: 'Unterminated-Secret', where: /ends too early .*closing double quote/ },
+    { body: '{"password" "Missing-Colon-Secret"}', secret: 'Missing-Colon-Secret', where: /column 13 .*':' after a property name/ },
+  ];
+  for (const c of cases) {
+    const { res, row } = await audited(t, b, { method: 'POST', url: '/Users', payload: c.body });
+    const body = expectScimError(t, res, 400, 'invalidSyntax');
+    t.match(body.detail, /^Malformed JSON: /);
+    t.match(body.detail, c.where, `the detail says where: ${body.detail}`);
+    t.notOk(res.body.includes(c.secret), 'the response does not quote the body');
+    t.notOk(JSON.stringify(row).includes(c.secret), 'nor does the audit entry');
+  }
+  b.app.writeQueue.flush();
+  const path = b.config.DATABASE_PATH;
+  for (const file of [path, `${path}-wal`].filter((f) => existsSync(f))) {
+    const bytes = readFileSync(file);
+    for (const c of cases) t.equal(bytes.indexOf(Buffer.from(c.secret)), -1, `${file.split('/').pop()} does not contain ${c.secret}`);
+  }
 });
 
 t.test('malformed filters are 400 invalidFilter, never an empty 200', async (t) => {

@@ -25,9 +25,9 @@ export function toScimError(error: unknown, bodyLimit: number): { status: number
     // a uniqueness race the service's own check did not see (e.g. a concurrent writer): a data fault
     return { status: 409, body: errorBody(409, 'The resource conflicts with an existing one (uniqueness)', 'uniqueness') };
   }
-  if (error instanceof SyntaxError || e.code === 'IAMTRAIL_JSON') {
-    return { status: 400, body: errorBody(400, `Malformed JSON: ${e.message ?? 'could not parse the body'}`, 'invalidSyntax') };
-  }
+  if (e.code === 'IAMTRAIL_JSON') return { status: 400, body: errorBody(400, `Malformed JSON: ${e.message ?? 'could not parse the body'}`, 'invalidSyntax') };
+  // any other SyntaxError's message may quote the text it failed on: it is not repeated
+  if (error instanceof SyntaxError) return { status: 400, body: errorBody(400, 'Malformed JSON: the body could not be parsed', 'invalidSyntax') };
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
   if (status < 500) return { status, body: errorBody(status, e.message ?? 'Bad request') };
   return { status: 500, body: errorBody(500, 'Internal server error: the request was not applied and has been logged') };

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { checkBearer } from '../../auth/tokens.js';
+import { describeJsonFault } from '../../json-syntax.js';
 import { ScimError, type ScimErrorBody } from '../../scim/errors.js';
 import { logOnSend } from './audit.js';
 import discoveryRoutes from './discovery.js';
@@ -39,8 +40,9 @@ export default async function scimRoutes(app: FastifyInstance): Promise<void> {
     if (req.method === 'DELETE' && (body as string).trim() === '') return done(null, undefined);
     try {
       done(null, sjson.parse(body as string, undefined, { protoAction: 'remove', constructorAction: 'remove' }));
-    } catch (error) {
-      const e = error as Error & { code?: string; statusCode?: number };
+    } catch {
+      // not JSON.parse's message: it quotes the body around the fault, and the detail is logged
+      const e = new Error(describeJsonFault(body as string)) as Error & { code?: string; statusCode?: number };
       e.code = 'IAMTRAIL_JSON';
       e.statusCode = 400;
       done(e, undefined);
