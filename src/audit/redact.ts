@@ -1,11 +1,18 @@
 // Secrets never reach the audit trail: passwords, tokens, authorization headers and session ids are
 // replaced before a request body, header or query is written down.
 
+import { redactFilterPasswords } from '../scim/filter.js';
+
 export const REDACTED = '[REDACTED]';
-const SECRET_KEY = /pass(word|wd)?|secret|token|authori[sz]ation|cookie|session|api[-_]?key|credential/i;
+/** Words that make a name secret, matched in the name lower-cased without "_", "-", "." and spaces (client_secret, privateKey, X-Api-Key). */
+const SECRET_WORD = /pass|pwd|secret|token|authori[sz]ation|cookie|session|apikey|accesskey|privatekey|credential|bearer|jwt|assertion|samlresponse/;
+/** Query parameter names too short or common to look for inside other names, secret when they are the whole name. */
+const SECRET_PARAM = new Set(['key', 'sig', 'signature', 'code', 'otp', 'pin', 'auth', 'hash', 'nonce']);
+
+const normalise = (name: string) => name.toLowerCase().replace(/[-_.\s]/g, '');
 
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  return SECRET_WORD.test(normalise(key));
 }
 
 /** Deep copy of a JSON value with every secret replaced, including PATCH ops whose path names one. */
@@ -20,27 +27,43 @@ export function redact(value: unknown, depth = 0): unknown {
   );
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(source)) {
-    if (isSecretKey(key) || (pathNamesSecret && key.toLowerCase() === 'value')) out[key] = REDACTED;
+    const lower = key.toLowerCase();
+    if (isSecretKey(key) || (pathNamesSecret && lower === 'value')) out[key] = REDACTED;
+    // a .search filter or a PATCH path may compare the password: password eq "…"
+    else if ((lower === 'filter' || lower === 'path') && typeof v === 'string') out[key] = redactFilterPasswords(v);
     else out[key] = redact(v, depth + 1);
   }
   return out;
 }
 
-/** A query string with secret-looking parameters redacted. */
+function decoded(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A query string with secret-looking parameters redacted, and the values a filter compares with the password. */
 export function redactQuery(query: string): string {
   if (!query) return query;
   return query
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
-      const key = eq < 0 ? pair : pair.slice(0, eq);
-      let name = key;
-      try {
-        name = decodeURIComponent(key);
-      } catch {
-        /* keep the raw key */
+      if (eq < 0) return pair;
+      const key = pair.slice(0, eq);
+      const name = decoded(key) ?? key;
+      if (isSecretKey(name) || SECRET_PARAM.has(normalise(name))) return `${key}=${REDACTED}`;
+      if (name.toLowerCase() === 'filter') {
+        const value = pair.slice(eq + 1);
+        const text = decoded(value);
+        // a value that does not decode is redacted whole when it names the password at all
+        if (text === undefined) return /password/i.test(value) ? `${key}=${REDACTED}` : pair;
+        const redacted = redactFilterPasswords(text);
+        return redacted === text ? pair : `${key}=${encodeURIComponent(redacted)}`;
       }
-      return eq >= 0 && isSecretKey(name) ? `${key}=${REDACTED}` : pair;
+      return pair;
     })
     .join('&');
 }

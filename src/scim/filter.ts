@@ -2,7 +2,7 @@
 // parser, canonical formatter and an in-memory evaluator over plain JSON resources.
 
 import type { AttrPath, CompareOp, Filter, FilterValue, PatchPath } from './filter-ast.js';
-import { invalidFilter, invalidPath, type ScimError } from './errors.js';
+import { invalidFilter, invalidPath, ScimError } from './errors.js';
 
 export const MAX_FILTER_LENGTH = 10_000;
 export const MAX_FILTER_DEPTH = 50;
@@ -390,12 +390,136 @@ function checkInput(text: unknown, noun: 'filter' | 'path', fail: Fail): string 
 
 /** Parses a filter query parameter; every syntax problem becomes a 400 invalidFilter. */
 export function parseFilter(text: string): Filter {
-  return new Parser(checkInput(text, 'filter', invalidFilter), invalidFilter, 'filter').filter();
+  try {
+    return new Parser(checkInput(text, 'filter', invalidFilter), invalidFilter, 'filter').filter();
+  } catch (error) {
+    throw withoutPasswords(error, text, invalidFilter);
+  }
 }
 
 /** Parses a PATCH operation's path; every syntax problem becomes a 400 invalidPath. */
 export function parsePatchPath(text: string): PatchPath {
-  return new Parser(checkInput(text, 'path', invalidPath), invalidPath, 'path').patchPath();
+  try {
+    return new Parser(checkInput(text, 'path', invalidPath), invalidPath, 'path').patchPath();
+  } catch (error) {
+    throw withoutPasswords(error, text, invalidPath);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passwords in filters
+
+/**
+ * A filter may compare the write-only password (`password eq "…"`): it is refused, but the request
+ * is logged, so the compared value must not reach the audit trail. These functions work on text
+ * that may not parse: strings are scanned leniently (an unterminated one runs to the end).
+ */
+const REDACTED_VALUE = '[REDACTED]';
+
+function looseTokens(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (WHITESPACE.has(c)) i++;
+    else if (c === '(' || c === ')' || c === '[' || c === ']') tokens.push({ kind: c, pos: i++ });
+    else if (c === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      end = Math.min(end + 1, text.length);
+      tokens.push({ kind: 'string', value: text.slice(i + 1, end - 1), raw: text.slice(i, end), pos: i });
+      i = end;
+    } else {
+      const start = i;
+      while (i < text.length && !WORD_END.has(text[i]!)) i++;
+      tokens.push({ kind: 'word', text: text.slice(start, i), pos: start });
+    }
+  }
+  return tokens;
+}
+
+/** password, Password, urn:…:User:password, x.password: any name of the path is "password". */
+function namesPassword(word: string): boolean {
+  return /(?:^|[:.])password$/i.test(word) || /^password\./i.test(word);
+}
+
+/**
+ * The value tokens of a text that are compared with a password: after a password path and its
+ * operator, up to the next "and", "or" or bracket; every value inside `password[…]`.
+ */
+function passwordValueTokens(text: string): Token[] {
+  if (!/password/i.test(text)) return [];
+  const tokens = looseTokens(text);
+  const secret: Token[] = [];
+  let inPasswordBrackets = 0; // depth of "[" opened right after a password path
+  let depth = 0;
+  for (let k = 0; k < tokens.length; k++) {
+    const token = tokens[k]!;
+    if (token.kind === '[') {
+      depth++;
+      const before = tokens[k - 1];
+      if (inPasswordBrackets === 0 && before?.kind === 'word' && namesPassword(before.text)) inPasswordBrackets = depth;
+      continue;
+    }
+    if (token.kind === ']') {
+      if (depth === inPasswordBrackets) inPasswordBrackets = 0;
+      depth = Math.max(0, depth - 1);
+      continue;
+    }
+    if (token.kind !== 'word' && token.kind !== 'string') continue;
+    if (inPasswordBrackets > 0) {
+      const before = tokens[k - 1];
+      const isValue = token.kind === 'string' || (before?.kind === 'word' && COMPARE_OPS.has(before.text.toLowerCase()));
+      if (isValue) secret.push(token);
+      continue;
+    }
+    if (token.kind !== 'word' || !namesPassword(token.text)) continue;
+    // everything after the path up to the next "and"/"or"/bracket, except a known operator
+    for (k++; k < tokens.length; k++) {
+      const next = tokens[k]!;
+      if (next.kind !== 'word' && next.kind !== 'string') break;
+      if (next.kind === 'word' && (isKeyword(next, 'and') || isKeyword(next, 'or'))) break;
+      if (next.kind === 'word' && (COMPARE_OPS.has(next.text.toLowerCase()) || isKeyword(next, 'pr'))) continue;
+      secret.push(next);
+    }
+    k--;
+  }
+  return secret;
+}
+
+const rawOf = (token: Token) => (token.kind === 'string' ? token.raw : token.kind === 'word' ? token.text : '');
+
+/** The text with every value compared with a password replaced by "[REDACTED]" (quoted if it was). */
+export function redactFilterPasswords(text: string): string {
+  const secret = passwordValueTokens(text);
+  if (secret.length === 0) return text;
+  let out = '';
+  let from = 0;
+  for (const token of secret) {
+    out += text.slice(from, token.pos) + (token.kind === 'string' ? `"${REDACTED_VALUE}"` : REDACTED_VALUE);
+    from = token.pos + rawOf(token).length;
+  }
+  return out + text.slice(from);
+}
+
+/** A parse error of a text with password values, its detail without any of them. */
+function withoutPasswords(error: unknown, text: unknown, make: Fail): unknown {
+  if (!(error instanceof ScimError) || typeof text !== 'string') return error;
+  const secret = passwordValueTokens(text);
+  if (secret.length === 0) return error;
+  let detail = error.message;
+  // details quote a token as describe() and the messages above do: a word as "…", a string as its raw
+  // text, both cut by truncate(); replace exactly those forms (a bare search for a short value
+  // would garble the rest of the sentence)
+  const forms = secret.flatMap((token) => (token.kind === 'string' ? [truncate(token.raw)] : [`"${truncate(rawOf(token))}"`]));
+  for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) detail = detail.split(form).join(REDACTED_VALUE);
+  // a bad escape is quoted alone ("\u12G4"): drop it when it lies inside a password value
+  const at = /at position (\d+)/.exec(detail);
+  const position = at ? Number(at[1]) : -1;
+  if (secret.some((token) => position >= token.pos && position < token.pos + rawOf(token).length)) {
+    detail = detail.replace(/"\\[^"]*"/g, REDACTED_VALUE);
+  }
+  return make(detail);
 }
 
 // ---------------------------------------------------------------------------------------------

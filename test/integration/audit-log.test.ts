@@ -195,6 +195,55 @@ t.test('a password PATCH with capitalised keys (Op/Path/Value, OPERATIONS, Passw
   }
 });
 
+t.test('a password compared in a filter, and secret-looking query parameters, are redacted from the trail and the files', async (t) => {
+  const b = await build(t);
+  const SEARCH = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+  const requests: { name: string; opts: Parameters<Built['scim']>[0]; secret: string; status: number; logged: RegExp }[] = [
+    { name: 'GET filter', opts: { method: 'GET', url: `/Users?${qs({ filter: 'password eq "FilterLeak-Pw-1"' })}` }, secret: 'FilterLeak-Pw-1', status: 400, logged: /filter=password eq "\[REDACTED\]"/ },
+    {
+      name: 'GET filter, URN-prefixed, inside and/not',
+      opts: { method: 'GET', url: `/Users?${qs({ filter: `userName eq "ann" and not (${USER_SCHEMA}:PASSWORD sw "FilterLeak-Pw-2")` })}` },
+      secret: 'FilterLeak-Pw-2',
+      status: 400,
+      logged: /filter=userName eq "ann" and not \(urn:ietf:params:scim:schemas:core:2\.0:User:PASSWORD sw "\[REDACTED\]"\)/,
+    },
+    { name: 'GET filter with an unquoted value (a parse error)', opts: { method: 'GET', url: `/Users?${qs({ filter: 'password eq FilterLeak-Pw-3' })}` }, secret: 'FilterLeak-Pw-3', status: 400, logged: /Invalid value \[REDACTED\]/ },
+    {
+      name: '.search body',
+      opts: { method: 'POST', url: '/Users/.search', payload: { schemas: [SEARCH], filter: 'password eq "FilterLeak-Pw-4"' } },
+      secret: 'FilterLeak-Pw-4',
+      status: 400,
+      logged: /"filter":"password eq \\"\[REDACTED\]\\""/,
+    },
+    {
+      name: '.search body, a parse error',
+      opts: { method: 'POST', url: '/Groups/.search', payload: { schemas: [SEARCH], filter: 'displayName eq "x" or password "FilterLeak-Pw-5"' } },
+      secret: 'FilterLeak-Pw-5',
+      status: 400,
+      logged: /found string \[REDACTED\]/,
+    },
+    { name: 'pwd query parameter', opts: { method: 'GET', url: `/Users?${qs({ pwd: 'FilterLeak-Pw-6', count: 1 })}` }, secret: 'FilterLeak-Pw-6', status: 200, logged: /pwd=\[REDACTED\]&count=1/ },
+    { name: 'api-key, private_key, sig', opts: { method: 'GET', url: `/Groups?${qs({ 'api-key': 'Qp-Leak-7', private_key: 'Qp-Leak-8', sig: 'Qp-Leak-9' })}` }, secret: 'Qp-Leak-', status: 200, logged: /api-key=\[REDACTED\]&private_key=\[REDACTED\]&sig=\[REDACTED\]/ },
+  ];
+  for (const r of requests) {
+    const res = await b.scim(r.opts);
+    t.equal(res.statusCode, r.status, `${r.name}: ${r.status}`);
+    t.notOk(res.body.includes(r.secret), `${r.name}: the answer does not repeat the value`);
+    const row = auditRows(b.app).at(-1)!;
+    t.match(String(row.log), r.logged, `${r.name}: logged redacted`);
+  }
+  // a filter that merely mentions the word keeps its value
+  await b.scim({ method: 'GET', url: `/Users?${qs({ filter: 'title eq "password reset"' })}` });
+  t.match(String(auditRows(b.app).at(-1)!.log), /filter=title eq "password reset"/);
+
+  for (const row of auditRows(b.app)) for (const r of requests) t.notOk(JSON.stringify(row).includes(r.secret), `row ${row.id} does not contain ${r.secret}`);
+  b.app.writeQueue.flush();
+  for (const file of dbFiles(b)) {
+    const bytes = readFileSync(file);
+    for (const r of requests) t.equal(bytes.indexOf(Buffer.from(r.secret)), -1, `${file.split('/').pop()} does not contain ${r.secret}`);
+  }
+});
+
 t.test('every SCIM request appends exactly one entry, whatever its outcome', async (t) => {
   const b = await build(t);
   const start = auditRows(b.app).length;

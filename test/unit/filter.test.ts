@@ -10,6 +10,7 @@ import {
   formatPatchPath,
   parseFilter,
   parsePatchPath,
+  redactFilterPasswords,
 } from '../../src/scim/filter.js';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -415,4 +416,49 @@ t.test('evaluateFilter on one element, as PATCH does for a value filter', async 
     user.emails.filter((email) => evaluateFilter(filter, email)),
     [user.emails[0]],
   );
+});
+
+t.test('redactFilterPasswords: every value compared with the password, in any form', async (t) => {
+  const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+  const cases: [string, string][] = [
+    ['password eq "Secret-1"', 'password eq "[REDACTED]"'],
+    ['PassWord EQ "Secret-1"', 'PassWord EQ "[REDACTED]"'],
+    [`${USER}:password sw "Secret-1"`, `${USER}:password sw "[REDACTED]"`],
+    ['userName eq "ann" and (password eq "Secret-1" or password co "Secret-2")', 'userName eq "ann" and (password eq "[REDACTED]" or password co "[REDACTED]")'],
+    ['not (password ne "Se\\"cret")', 'not (password ne "[REDACTED]")'],
+    ['emails[type eq "work"] or password eq Secret-1', 'emails[type eq "work"] or password eq [REDACTED]'],
+    ['password[value eq "Secret-1" or value sw "Secret-2"]', 'password[value eq "[REDACTED]" or value sw "[REDACTED]"]'],
+    ['x[password eq "Secret-1"] and userName eq "bob"', 'x[password eq "[REDACTED]"] and userName eq "bob"'],
+    ['password "Secret-1"', 'password "[REDACTED]"'],
+    ['password pr "Secret-1"', 'password pr "[REDACTED]"'],
+    ['password eq "Unterminated-Secret', 'password eq "[REDACTED]"'],
+    ['userName eq "password eq x"', 'userName eq "password eq x"'],
+    ['userName eq "a" and title eq "b"', 'userName eq "a" and title eq "b"'],
+  ];
+  for (const [text, expected] of cases) t.equal(redactFilterPasswords(text), expected, text);
+});
+
+t.test('filter errors do not quote a value compared with the password', async (t) => {
+  const cases: [string, string, RegExp][] = [
+    ['password eq Secret-1', 'Secret-1', /Invalid value \[REDACTED\] at position 12/],
+    ['password "Secret-String-1"', 'Secret-String-1', /found string \[REDACTED\]/],
+    ['password pr "Secret-1"', 'Secret-1', /takes no value, found string \[REDACTED\]/],
+    ['password Secret-Op and x pr', 'Secret-Op', /Unknown operator \[REDACTED\]/],
+    ['password eq "Secret-1" "Secret-2"', 'Secret-2', /Unexpected string \[REDACTED\]/],
+    // what follows a password comparison up to "and"/"or" counts as part of it
+    [`password eq "${'Long-Secret-'.repeat(6)}" junk`, 'Long-Secret-', /Unexpected \[REDACTED\] at position 87/],
+    [`password eq ${'Long-Secret-'.repeat(6)}`, 'Long-Secret-', /Invalid value \[REDACTED\]/],
+    ['password eq "Sec\\u12G4ret"', 'u12G4', /Invalid unicode escape \[REDACTED\] at position 16/],
+  ];
+  for (const [text, secret, detail] of cases) {
+    const error = scimErrorOf(t, () => parseFilter(text));
+    t.equal(error?.scimType, 'invalidFilter', `${text}: invalidFilter`);
+    t.match(error?.message, detail, `${text}: ${error?.message}`);
+    t.notOk(error?.message.includes(secret), `${text}: the detail does not contain ${secret}`);
+  }
+  const path = scimErrorOf(t, () => parsePatchPath('password[value eq Secret-1]'));
+  t.equal(path?.scimType, 'invalidPath');
+  t.notOk(path?.message.includes('Secret-1'), `a PATCH path too: ${path?.message}`);
+  // other filters keep their quotes, which help
+  t.match(scimErrorOf(t, () => parseFilter('userName eq bob'))?.message, /Invalid value "bob"/);
 });
