@@ -27,6 +27,8 @@ export const INGEST_LIMITS = {
   idChars: 200,
   /** `detail`, serialised as JSON (or the string itself), in UTF-8 bytes */
   detailBytes: 8_192,
+  /** levels of objects and arrays in `detail` ({"a":1} is 1) */
+  detailDepth: 32,
   /** one NDJSON line or CSV record of an imported file */
   recordChars: 1024 * 1024,
 } as const;
@@ -116,6 +118,23 @@ export function parseTimestamp(raw: unknown): number | null {
   return Math.abs(value) <= MAX_EPOCH_MS ? value : null;
 }
 
+/**
+ * Whether a parsed JSON value nests objects and arrays deeper than `max` levels. Walked with a
+ * stack, not recursion: JSON.parse takes any depth, but JSON.stringify (and any recursive walk) of
+ * a value a few thousand levels deep overflows the call stack.
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [object, number][] = value !== null && typeof value === 'object' ? [[value, 1]] : [];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -181,7 +200,9 @@ export function prepareEvent(value: unknown, provenance: string): PreparedEvent 
 
   let detail: string | undefined;
   const rawDetail = get('detail');
-  if (!absent(rawDetail)) {
+  if (!absent(rawDetail) && nestedDeeperThan(rawDetail, INGEST_LIMITS.detailDepth)) {
+    errors.push(`detail is nested deeper than ${INGEST_LIMITS.detailDepth} levels of objects and arrays`);
+  } else if (!absent(rawDetail)) {
     const serialised = typeof rawDetail === 'string' ? rawDetail : JSON.stringify(rawDetail);
     // UTF-8 is at most 3 bytes per UTF-16 unit: short texts need no exact count
     const bytes = serialised.length * 3 <= INGEST_LIMITS.detailBytes ? serialised.length : Buffer.byteLength(serialised, 'utf8');
@@ -219,7 +240,7 @@ export function prepareEvent(value: unknown, provenance: string): PreparedEvent 
     const seconds = typeof rawTs === 'number' && Math.abs(rawTs) < 1e11 && rawTs !== 0 ? ` (sent ${rawTs}: epoch milliseconds — were seconds meant?)` : '';
     fields.push(`time ${new Date(ts).toISOString()}${seconds}`);
   }
-  else fields.push(absent(rawTs) ? 'no valid timestamp (none sent)' : `no valid timestamp (sent: ${clip(JSON.stringify(rawTs) ?? String(rawTs), 100)})`);
+  else fields.push(absent(rawTs) ? 'no valid timestamp (none sent)' : `no valid timestamp (sent: ${nestedDeeperThan(rawTs, INGEST_LIMITS.detailDepth) ? `${describe(rawTs)} nested too deep to show` : clip(JSON.stringify(rawTs) ?? String(rawTs), 100)})`);
   if (rawCountry && !country) fields.push(`country ${q(rawCountry)} not stored (not a two-letter ISO 3166 code)`);
   if (text.userAgent) fields.push(`user agent ${q(text.userAgent)}`);
   if (text.ticket) fields.push(`ticket ${q(text.ticket)}`);

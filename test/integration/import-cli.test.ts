@@ -96,6 +96,23 @@ t.test('NDJSON: line by line, rejected lines reported with their line numbers, e
   t.match(summary!.log, /batch 1, lines 1–6/);
 });
 
+t.test('an event nested thousands of levels deep is reported like any invalid event, not a crash', async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'iamtrail.sqlite');
+  const file = join(dir, 'deep.json');
+  const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+  writeFileSync(file, `[{"id":"ok-1","action":"LOGIN"},\n{"id":"deep","action":"LOGIN","detail":${deep}}]`);
+  const res = await cli(db, ['import', file]);
+  t.equal(res.code, 1, 'exit code 1: something was rejected');
+  t.notMatch(res.stderr, /RangeError|Maximum call stack/, 'no stack trace');
+  t.match(res.stdout, /2 events read — 1 stored, 0 duplicates, 1 rejected/);
+  t.match(res.stdout, /line 2 \(id "deep"\): detail is nested deeper than 32 levels/);
+  t.same(
+    events(db).map((r) => r.event_id),
+    ['ok-1'],
+  );
+});
+
 t.test('CSV: header names the fields, quoted fields with commas, quotes and line breaks', async (t) => {
   const dir = tempDir(t);
   const db = join(dir, 'iamtrail.sqlite');

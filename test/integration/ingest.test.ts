@@ -332,6 +332,36 @@ t.test('malformed JSON is described by place, never quoted: a secret in it reach
   t.ok(summaries(b).some((r) => /not valid JSON: at line 2, column 32/.test(String(r.log))), 'the refusal is logged with the place');
 });
 
+t.test('an event nested thousands of levels deep is rejected alone; the batch is stored (no 500)', async (t) => {
+  const b = await setup(t);
+  const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+  const res = await b.post(
+    `[{"id":"ok-1","action":"LOGIN"},{"id":"deep","action":"LOGIN","detail":${deep(5000)}},` +
+      `{"id":"deep-ts","action":"LOGIN","timestamp":${deep(5000)}},{"id":"at-limit","action":"LOGIN","detail":${deep(32)}}]`,
+  );
+  t.equal(res.statusCode, 207, 'a multi-status answer, not a 500');
+  const body = res.json() as Json;
+  t.match(body, { accepted: 3, rejected: 1 });
+  t.match(body.results[1], { id: 'deep', status: 'rejected', error: 'detail is nested deeper than 32 levels of objects and arrays' });
+  t.match(body.results[2], { id: 'deep-ts', status: 'stored' });
+  t.match(body.results[3], { id: 'at-limit', status: 'stored' });
+  t.same(
+    ingested(b).map((r) => r.event_id),
+    ['ok-1', 'deep-ts', 'at-limit'],
+  );
+  t.match(String(ingested(b)[1]!.log), /no valid timestamp \(sent: an object nested too deep to show\)/, 'a deep object sent as the timestamp is named, not serialised');
+
+  const nd = await b.post(`{"id":"n-deep","action":"LOGIN","detail":${deep(5000)}}\n{"id":"n-ok","action":"LOGIN"}`, { type: 'application/x-ndjson' });
+  t.equal(nd.statusCode, 207);
+  t.match(nd.json().results, [{ id: 'n-deep', status: 'rejected', error: /nested deeper than 32 levels/ }, { id: 'n-ok', status: 'stored' }]);
+
+  // a body that is nothing but nesting: a clear answer, never a 500
+  const arrays = await b.post('['.repeat(100_000) + ']'.repeat(100_000));
+  t.equal(arrays.statusCode, 207);
+  t.match(arrays.json().results[0], { status: 'rejected', error: /an event is a JSON object, not an array/ });
+  t.notOk(auditRows(b.app).some((r) => Number(r.http) >= 500), 'no 5xx');
+});
+
 t.test('authentication: ingest tokens only; 401 with WWW-Authenticate, 403 for other scopes', async (t) => {
   const b = await setup(t);
   const batch = [{ id: 'auth-1', action: 'LOGIN' }];

@@ -280,6 +280,24 @@ t.test('malformed JSON: the detail says where and what was expected, never quote
   }
 });
 
+t.test('bodies nested thousands of levels deep are 400s, audited, never a 500', async (t) => {
+  const b = await build(t);
+  const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+  const created = await b.scim({ method: 'POST', url: '/Users', payload: { schemas: [USER_SCHEMA], userName: 'deep@example.com' } });
+  const id = created.json().id as string;
+  const cases: Opts[] = [
+    { method: 'POST', url: '/Users', payload: `{"schemas":["${USER_SCHEMA}"],"userName":"d1","name":${deep(5000)}}` },
+    { method: 'POST', url: '/Users', payload: '['.repeat(100_000) + ']'.repeat(100_000) },
+    { method: 'PATCH', url: `/Users/${id}`, payload: `{"schemas":["${PATCH_SCHEMA}"],"Operations":[{"op":"add","value":${deep(5000)}}]}` },
+    { method: 'POST', url: '/Groups', payload: `{"schemas":["${GROUP_SCHEMA}"],"displayName":"g","members":[${deep(5000)}]}` },
+  ];
+  for (const opts of cases) {
+    const { res, row } = await audited(t, b, opts);
+    expectScimError(t, res, 400);
+    t.ok(String(row.log).length < 20_000, 'the logged body is cut, not serialised whole');
+  }
+});
+
 t.test('malformed filters are 400 invalidFilter, never an empty 200', async (t) => {
   const b = await build(t);
   await b.scim({ method: 'POST', url: '/Users', payload: { schemas: [USER_SCHEMA], userName: 'someone@example.com' } });
