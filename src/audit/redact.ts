@@ -15,9 +15,44 @@ export function isSecretKey(key: string): boolean {
   return SECRET_WORD.test(normalise(key));
 }
 
-/** Deep copy of a JSON value with every secret replaced, including PATCH ops whose path names one. */
+// "password=hunter2", "client_secret: abc", "\"pwd\":\"x\"" and "Authorization: Bearer …" in free text: the
+// key (optionally quoted), "=" or ":", and the value (quoted, a scheme and its credential, or a word)
+const PAIR = /(["']?)([A-Za-z][\w.-]*)\1(\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|(?:Bearer|Basic)\s+[^\s,;&]+|[^\s,;&"'})\]]+)/gi;
+const BEARER = /\b(Bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi;
+// Basic only when what follows decodes to user:password, so that "Basic authentication" stays
+const BASIC = /\b(Basic)\s+([A-Za-z0-9+/]{4,}={0,2})(?![\w+/=])/gi;
+
+/** Free text with the values of secret-looking key=value / key: value pairs and Bearer/Basic credentials replaced. */
+export function redactText(text: string): string {
+  if (!/[:=]|bearer|basic/i.test(text)) return text;
+  let out = '';
+  let from = 0;
+  PAIR.lastIndex = 0;
+  for (let m = PAIR.exec(text); m !== null; m = PAIR.exec(text)) {
+    const [pair, quote = '', key = '', separator = '', value = ''] = m;
+    if (!isSecretKey(key)) {
+      // go on right after the key: the value may hold a pair of its own (https://…?access_token=…)
+      PAIR.lastIndex = m.index + quote.length + key.length;
+      continue;
+    }
+    const q = value[0] === '"' || value[0] === "'" ? value[0] : '';
+    out += `${text.slice(from, m.index)}${quote}${key}${quote}${separator}${q}${REDACTED}${q}`;
+    from = m.index + pair.length;
+  }
+  return (out + text.slice(from))
+    .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`)
+    .replace(BASIC, (m, scheme: string, credential: string) => (Buffer.from(credential, 'base64').toString('latin1').includes(':') ? `${scheme} ${REDACTED}` : m));
+}
+
+/** Whether a text (e.g. a serialised JSON value) may hold anything redact() would replace: a cheap test before a deep copy. */
+export function mayHoldSecret(text: string): boolean {
+  return isSecretKey(text) || /basic\s/i.test(text);
+}
+
+/** Deep copy of a JSON value with every secret replaced, including PATCH ops whose path names one and secrets inside strings. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 64) return '[nested too deep]';
+  if (typeof value === 'string') return redactText(value);
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value === null || typeof value !== 'object') return value;
   const source = value as Record<string, unknown>;

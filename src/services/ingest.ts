@@ -12,7 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import sjson from 'secure-json-parse';
 import { catalogEntry } from '../audit/catalog.js';
 import type { AuditEntry, Outcome } from '../audit/entry.js';
-import { clip, isSecretKey, redact } from '../audit/redact.js';
+import { clip, mayHoldSecret, redact, redactText } from '../audit/redact.js';
 import type { Sqlite } from '../db/connection.js';
 import { describeJsonFault } from '../json-syntax.js';
 import type { Repositories } from '../plugins/db.js';
@@ -210,10 +210,11 @@ export function prepareEvent(value: unknown, provenance: string): PreparedEvent 
       errors.push(`detail is ${fmt(bytes)} bytes when serialised; at most ${fmt(INGEST_LIMITS.detailBytes)} are allowed`);
     } else if (typeof rawDetail === 'string') {
       // one field, one line: a text with line breaks is shown as a JSON string, so it cannot add lines to the Log
-      detail = CONTROL.test(rawDetail) ? q(rawDetail) : rawDetail;
+      const text = redactText(rawDetail);
+      detail = CONTROL.test(text) ? q(text) : text;
     } else {
       // redact (a deep copy) only when a secret-looking word appears anywhere in the detail
-      detail = isSecretKey(serialised) ? JSON.stringify(redact(rawDetail)) : serialised;
+      detail = mayHoldSecret(serialised) ? JSON.stringify(redact(rawDetail)) : serialised;
     }
   }
 

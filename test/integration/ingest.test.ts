@@ -1,6 +1,7 @@
 // POST /api/v1/events: events from other IAM systems, as a JSON array or NDJSON, with ingest tokens
 // only; per-item results, no duplicates on re-send, limits as JSON errors, one summary entry per
 // request, and the red-flag rules run on what is ingested.
+import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { catalogEntry } from '../../src/audit/catalog.js';
 import { createSettingsService } from '../../src/services/settings.js';
@@ -360,6 +361,52 @@ t.test('an event nested thousands of levels deep is rejected alone; the batch is
   t.equal(arrays.statusCode, 207);
   t.match(arrays.json().results[0], { status: 'rejected', error: /an event is a JSON object, not an array/ });
   t.notOk(auditRows(b.app).some((r) => Number(r.http) >= 500), 'no 5xx');
+});
+
+t.test('detail redaction: secret key names in any spelling, and secrets inside strings', async (t) => {
+  const b = await setup(t);
+  const res = await b.post([
+    {
+      id: 'keys',
+      action: 'CHANGE_PASSWORD',
+      detail: {
+        pwd: 'Leak-pwd-1',
+        private_key: 'Leak-pk-2',
+        privateKey: 'Leak-pk-3',
+        bearer: 'Leak-bearer-4',
+        PassPhrase: 'Leak-pp-5',
+        'client-secret': 'Leak-cs-6',
+        apiKey: 'Leak-ak-7',
+        nested: [{ API_KEY: 'Leak-ak-8', note: 'rotated with client_secret=Leak-cs-9' }],
+        reason: 'rotation',
+      },
+    },
+    { id: 'text', action: 'LOGIN', detail: 'password=Leak-text-10 Bearer iamt_LeakText11 then pwd: "Leak text 12"' },
+    { id: 'basic', action: 'LOGIN', detail: `sent Authorization: Basic ${Buffer.from('svc:Leak-basic-13').toString('base64')} · Basic authentication failed` },
+    { id: 'plain', action: 'LOGIN', detail: 'logged in at 10:30 from the office; token=' },
+  ]);
+  t.equal(res.statusCode, 200);
+  const log = (id: string) => String(ingested(b).find((r) => r.event_id === id)!.log);
+  t.match(
+    log('keys'),
+    /Detail: \{"pwd":"\[REDACTED\]","private_key":"\[REDACTED\]","privateKey":"\[REDACTED\]","bearer":"\[REDACTED\]","PassPhrase":"\[REDACTED\]","client-secret":"\[REDACTED\]","apiKey":"\[REDACTED\]","nested":\[\{"API_KEY":"\[REDACTED\]","note":"rotated with client_secret=\[REDACTED\]"\}\],"reason":"rotation"\}/,
+  );
+  t.match(log('text'), /Detail: password=\[REDACTED\] Bearer \[REDACTED\] then pwd: "\[REDACTED\]"$/);
+  t.match(log('basic'), /Detail: sent Authorization: \[REDACTED\] · Basic authentication failed$/, 'Basic credentials go; the words "Basic authentication" stay');
+  t.match(log('plain'), /Detail: logged in at 10:30 from the office; token=$/, 'text without a secret is kept as sent');
+  const secrets = /Leak-|LeakText/;
+  for (const row of auditRows(b.app)) t.notMatch(String(row.log), secrets, `entry ${row.id} holds none of the secrets`);
+  b.app.writeQueue.flush();
+  const path = b.config.DATABASE_PATH;
+  for (const file of [path, `${path}-wal`]) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      continue;
+    }
+    t.equal(bytes.indexOf(Buffer.from('Leak-')), -1, `${file.split('/').pop()} holds none of the secrets`);
+  }
 });
 
 t.test('authentication: ingest tokens only; 401 with WWW-Authenticate, 403 for other scopes', async (t) => {
