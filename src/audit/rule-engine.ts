@@ -7,7 +7,7 @@ import type { SettingsRepository } from '../db/settings-repository.js';
 import type { StoredAuditEntry } from './entry.js';
 import { defaultContext, parseContext, type RuleContext, type RulesConfig } from './rule-config.js';
 import { createRuleQueries } from './rule-queries.js';
-import { RULES, type Rule } from './rules.js';
+import { RULES, lackingContext, missingContext, type ContextNeed, type Rule } from './rules.js';
 
 const CONFIG_KEY = 'rules_config';
 const CONTEXT_KEY = 'rules_context';
@@ -16,8 +16,10 @@ export interface RuleStatus {
   rule: Rule;
   enabled: boolean;
   thresholds: Record<string, number>;
-  /** why the rule cannot judge, when its context is missing */
+  /** why the rule cannot judge, when its context is missing: it then raises nothing */
   lacking: string | null;
+  /** the pieces of context it lacks (empty when it can judge) */
+  missingContext: ContextNeed[];
 }
 
 /** What a rule is and whether it runs: the fields the Rules screen and the JSON catalog both show. */
@@ -32,6 +34,7 @@ export function describeRule(s: RuleStatus) {
     action: rule.action,
     enabled: s.enabled,
     lacking: s.lacking,
+    missingContext: s.missingContext,
   };
 }
 
@@ -95,7 +98,7 @@ export function createRuleEngine(deps: {
       // a value saved before the bound existed (or written by hand) is held to it
       thresholds[name] = typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(v, t.max) : t.default;
     }
-    return { rule, enabled: own.enabled !== false, thresholds, lacking: rule.lacksContext?.(context) ?? null };
+    return { rule, enabled: own.enabled !== false, thresholds, lacking: lackingContext(rule, context), missingContext: missingContext(rule, context) };
   }
 
   return {

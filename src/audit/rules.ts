@@ -53,10 +53,44 @@ export interface Rule {
   /** the action codes whose entries the rule looks at ('*' = every SCIM entry) */
   on: string[];
   thresholds: Record<string, Threshold>;
-  needs: ContextNeed[];
-  /** true when the context the rule needs is missing; the rule then says so instead of guessing */
-  lacksContext?: (context: RuleContext) => string | null;
+  /** the context the rule cannot judge without: each item must be set; an item that is a list of
+   * several is set when any one of them is (people on leave or terminated) */
+  needs: (ContextNeed | ContextNeed[])[];
   evaluate(input: RuleInput): Finding | null;
+}
+
+/** Each piece of context: when it counts as missing, and how the Rules screen says so. */
+const CONTEXT: Record<ContextNeed, { missing: (c: RuleContext) => boolean; absent: string }> = {
+  serviceAccounts: { missing: (c) => c.serviceAccounts.length === 0, absent: 'service accounts are listed' },
+  // with no working day, every moment would be "outside business hours"
+  businessHours: { missing: (c) => c.businessHours.days.length === 0, absent: 'business days are ticked' },
+  maintenanceWindows: { missing: (c) => c.maintenanceWindows.length === 0, absent: 'maintenance windows are set' },
+  onLeave: { missing: (c) => c.onLeave.length === 0, absent: 'users on leave are listed' },
+  terminated: { missing: (c) => c.terminated.length === 0, absent: 'terminated users are listed' },
+  expectedSystems: { missing: (c) => Object.keys(c.expectedSystems).length === 0, absent: 'expected systems are listed' },
+};
+
+/** The context a rule needs and lacks (empty: it can judge), derived from its `needs` alone. */
+export function missingContext(rule: Rule, context: RuleContext): ContextNeed[] {
+  const missing: ContextNeed[] = [];
+  for (const need of rule.needs) {
+    const anyOf = Array.isArray(need) ? need : [need];
+    if (anyOf.every((n) => CONTEXT[n].missing(context))) missing.push(...anyOf);
+  }
+  return missing;
+}
+
+/** What the Rules screen and the catalog say of a rule that lacks its context; null when it can judge. */
+export function lackingContext(rule: Rule, context: RuleContext): string | null {
+  const parts: string[] = [];
+  for (const need of rule.needs) {
+    const anyOf = Array.isArray(need) ? need : [need];
+    if (!anyOf.every((n) => CONTEXT[n].missing(context))) continue;
+    // "users on leave or terminated are listed": the alternatives share one sentence
+    parts.push(anyOf.length === 2 && anyOf[0] === 'onLeave' && anyOf[1] === 'terminated' ? 'users on leave or terminated are listed' : anyOf.map((n) => CONTEXT[n].absent).join(' or '));
+  }
+  if (parts.length === 0) return null;
+  return `No ${parts.join(' and no ')} on the Rules screen.`;
 }
 
 const who = (e: StoredAuditEntry) => e.target ?? e.principal ?? 'unknown';
@@ -202,7 +236,6 @@ export const RULES: Rule[] = [
     on: ['CHANGE_PASSWORD'],
     thresholds: {},
     needs: ['serviceAccounts', 'businessHours'],
-    lacksContext: (c) => (c.serviceAccounts.length === 0 ? 'No service accounts are listed on the Rules screen, so iamtrail cannot tell which principals are service accounts.' : null),
     evaluate({ entry, context }) {
       if (!isIn(context.serviceAccounts, entry.principal)) return null;
       if (withinBusinessHours(entry.ts, context.businessHours) || inMaintenanceWindow(entry.ts, context.maintenanceWindows)) return null;
@@ -224,14 +257,12 @@ export const RULES: Rule[] = [
     thresholds: {},
     needs: ['maintenanceWindows'],
     evaluate({ entry, context }) {
+      // without any window the rule lacks its context (needs) and is not run
       if (inMaintenanceWindow(entry.ts, context.maintenanceWindows)) return null;
-      const none = context.maintenanceWindows.length === 0;
       return {
         subject: `${entry.principal ?? 'unknown'}|${entry.id}`,
         title: `Bulk password reset by "${entry.principal ?? 'unknown'}" outside a maintenance window`,
-        explanation: none
-          ? `BULK_ADMIN_USER_RESET_PASSWORD at ${at(entry.ts)}. No maintenance window is configured on the Rules screen, so iamtrail cannot tell whether it was planned.`
-          : `BULK_ADMIN_USER_RESET_PASSWORD at ${at(entry.ts)}, outside every configured maintenance window.`,
+        explanation: `BULK_ADMIN_USER_RESET_PASSWORD at ${at(entry.ts)}, outside every configured maintenance window.`,
       };
     },
   },
@@ -289,7 +320,6 @@ export const RULES: Rule[] = [
     on: ['PROVISIONING_ADD'],
     thresholds: {},
     needs: ['expectedSystems'],
-    lacksContext: (c) => (Object.keys(c.expectedSystems).length === 0 ? 'No expected systems are listed on the Rules screen, so iamtrail cannot tell which accounts are unexpected.' : null),
     evaluate({ entry, context }) {
       if (entry.outcome === 'FAILURE' || !entry.targetSystem) return null;
       const expected = context.expectedSystems[who(entry).toLowerCase()];
@@ -317,7 +347,7 @@ export const RULES: Rule[] = [
       return {
         subject: who(entry).toLowerCase(),
         title: `All access of "${who(entry)}" removed without a termination`,
-        explanation: `DE_PROVISIONING at ${at(entry.ts)} for "${who(entry)}", who is not listed as terminated${context.terminated.length === 0 ? ' (no terminated users are listed on the Rules screen)' : ''}.`,
+        explanation: `DE_PROVISIONING at ${at(entry.ts)} for "${who(entry)}", who is not listed as terminated on the Rules screen.`,
       };
     },
   },
@@ -330,8 +360,7 @@ export const RULES: Rule[] = [
     action: 'Disable the account again unless the return was approved; find out who re-enabled it.',
     on: ['PROVISIONING_ENABLE'],
     thresholds: {},
-    needs: ['onLeave', 'terminated'],
-    lacksContext: (c) => (c.onLeave.length === 0 && c.terminated.length === 0 ? 'No users on leave or terminated are listed on the Rules screen.' : null),
+    needs: [['onLeave', 'terminated']],
     evaluate({ entry, context }) {
       if (entry.outcome === 'FAILURE') return null;
       const terminated = isIn(context.terminated, who(entry));
@@ -440,7 +469,6 @@ export const RULES: Rule[] = [
     on: ['LINK_ORPHAN'],
     thresholds: {},
     needs: ['serviceAccounts'],
-    lacksContext: (c) => (c.serviceAccounts.length === 0 ? 'No service accounts are listed on the Rules screen.' : null),
     evaluate({ entry, context }) {
       if (!isIn(context.serviceAccounts, entry.principal)) return null;
       return {

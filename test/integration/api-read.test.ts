@@ -342,7 +342,15 @@ t.test('GET /catalog: every code of seed 004, and the rules', async (t) => {
     t.type(r.thresholds, 'object');
     t.ok(r.lacking === null || typeof r.lacking === 'string', `${r.id} lacking: null or what context is missing`);
   }
+  // a rule without its context says which, in words and by name (a fresh install lists nobody)
+  const bulk = body.rules.find((r: Json) => r.id === 'bulk-reset-outside-maintenance');
+  t.equal(bulk.lacking, 'No maintenance windows are set on the Rules screen.');
+  t.same(bulk.missingContext, ['maintenanceWindows']);
+  const deprov = body.rules.find((r: Json) => r.id === 'deprovisioning-without-termination');
+  t.same(deprov.missingContext, ['terminated']);
   const brute = body.rules.find((r: Json) => r.id === 'login-brute-force');
+  t.equal(brute.lacking, null);
+  t.same(brute.missingContext, []);
   t.equal(brute.enabled, true);
   t.match(brute.thresholds, { failures: 5, windowMinutes: 10 });
 });

@@ -394,6 +394,10 @@ t.test('Rules: every rule with its thresholds and state; rules that lack context
   }
   const lacking = /<tr id="rule-link-orphan-by-system-account">[\s\S]*?<\/tr>/.exec(page.body)?.[0] ?? '';
   t.match(lacking, /⚠ Needs context: No service accounts are listed on the Rules screen\./, 'a rule without its context says what it needs');
+  const bulk = /<tr id="rule-bulk-reset-outside-maintenance">[\s\S]*?<\/tr>/.exec(page.body)?.[0] ?? '';
+  t.match(bulk, /⚠ Needs context: No maintenance windows are set on the Rules screen\./, 'so does the bulk-reset rule without a window');
+  const deprov = /<tr id="rule-deprovisioning-without-termination">[\s\S]*?<\/tr>/.exec(page.body)?.[0] ?? '';
+  t.match(deprov, /⚠ Needs context: No terminated users are listed on the Rules screen\./, 'and the de-provisioning rule without a terminated list');
 });
 
 t.test('Rules: saving thresholds, the enabled state and context is one audit entry, and takes effect', async (t) => {

@@ -54,24 +54,37 @@ t.test('unexpected-provisioning-add: near misses', async (t) => {
 
 // ─── deprovisioning-without-termination ──────────────────────────────────────────────────────────
 
+t.test('deprovisioning-without-termination: without a terminated list it lacks its context and raises nothing', async (t) => {
+  const app = await fresh(t);
+  t.equal(lackingOf(app, 'deprovisioning-without-termination'), 'No terminated users are listed on the Rules screen.');
+  add(app, { ts: BASE, action: 'DE_PROVISIONING', principal: 'hr-connector', target: 'paul' });
+  t.same(flagsOf(app, 'deprovisioning-without-termination'), [], 'no guess: nothing raised');
+  // other lists do not stand in for it
+  setContext(app, { onLeave: ['paul'], serviceAccounts: ['hr-connector'] });
+  add(app, { ts: BASE + MIN, action: 'DE_PROVISIONING', principal: 'hr-connector', target: 'paul' });
+  t.same(flagsOf(app, 'deprovisioning-without-termination'), []);
+  t.ok(lackingOf(app, 'deprovisioning-without-termination'));
+});
+
 t.test('deprovisioning-without-termination: all access removed for someone not terminated', async (t) => {
   const app = await fresh(t);
-  t.equal(lackingOf(app, 'deprovisioning-without-termination'), null, 'judges even without a list');
-  const deprov = (target: string, ts = BASE, outcome: 'SUCCESS' | 'FAILURE' = 'SUCCESS') => add(app, { ts, action: 'DE_PROVISIONING', event: 'Remove All Access', principal: 'hr-connector', target, outcome });
+  setContext(app, { terminated: ['Quinn'] });
+  t.equal(lackingOf(app, 'deprovisioning-without-termination'), null, 'a terminated list: it judges');
+  const deprov = (target: string, ts = BASE, outcome: 'SUCCESS' | 'FAILURE' | null = 'SUCCESS') => add(app, { ts, action: 'DE_PROVISIONING', event: 'Remove All Access', principal: 'hr-connector', target, outcome });
   const id = deprov('paul');
   const flag = theFlag(t, app, 'deprovisioning-without-termination', 'high', [id]);
   t.equal(flag.subject, 'paul');
   t.equal(flag.title, 'All access of "paul" removed without a termination');
-  t.equal(flag.explanation, `DE_PROVISIONING at ${iso(BASE)} for "paul", who is not listed as terminated (no terminated users are listed on the Rules screen).`);
+  t.equal(flag.explanation, `DE_PROVISIONING at ${iso(BASE)} for "paul", who is not listed as terminated on the Rules screen.`);
 
-  setContext(app, { terminated: ['Quinn'] });
   deprov('quinn', BASE + MIN);
   deprov('rita', BASE + MIN, 'FAILURE');
   t.equal(flagsOf(app, 'deprovisioning-without-termination').length, 1, 'terminated (any case), or failed: no new flag');
-  const rita = deprov('rita', BASE + 2 * MIN);
+  // no outcome: the access was removed unless the entry says otherwise
+  const rita = deprov('rita', BASE + 2 * MIN, null);
   const flags = flagsOf(app, 'deprovisioning-without-termination');
   t.equal(flags.length, 2);
-  t.equal(flags[1]!.explanation, `DE_PROVISIONING at ${iso(BASE + 2 * MIN)} for "rita", who is not listed as terminated.`);
+  t.equal(flags[1]!.explanation, `DE_PROVISIONING at ${iso(BASE + 2 * MIN)} for "rita", who is not listed as terminated on the Rules screen.`);
   t.same(linked(app, flags[1]!.id), [rita]);
 });
 

@@ -67,17 +67,27 @@ t.test('rules that lack their context are reported as lacking and raise nothing'
       .filter((s) => s.lacking)
       .map((s) => [s.rule.id, s.lacking]),
   );
-  t.same(Object.keys(lacking).sort(), ['enable-on-leave-or-terminated', 'link-orphan-by-system-account', 'service-account-password-change', 'unexpected-provisioning-add'], 'exactly the four rules with lacksContext');
-  t.match(lacking['service-account-password-change'], /No service accounts are listed/);
-  t.match(lacking['link-orphan-by-system-account'], /No service accounts are listed/);
-  t.match(lacking['unexpected-provisioning-add'], /No expected systems are listed/);
-  t.match(lacking['enable-on-leave-or-terminated'], /No users on leave or terminated are listed/);
+  t.same(
+    Object.keys(lacking).sort(),
+    ['bulk-reset-outside-maintenance', 'deprovisioning-without-termination', 'enable-on-leave-or-terminated', 'link-orphan-by-system-account', 'service-account-password-change', 'unexpected-provisioning-add'],
+    'exactly the rules whose needs are not set by default (business hours are)',
+  );
+  t.equal(lacking['service-account-password-change'], 'No service accounts are listed on the Rules screen.');
+  t.equal(lacking['link-orphan-by-system-account'], 'No service accounts are listed on the Rules screen.');
+  t.equal(lacking['unexpected-provisioning-add'], 'No expected systems are listed on the Rules screen.');
+  t.equal(lacking['enable-on-leave-or-terminated'], 'No users on leave or terminated are listed on the Rules screen.');
+  t.equal(lacking['bulk-reset-outside-maintenance'], 'No maintenance windows are set on the Rules screen.');
+  t.equal(lacking['deprovisioning-without-termination'], 'No terminated users are listed on the Rules screen.');
+  t.same(status(app, 'enable-on-leave-or-terminated').missingContext, ['onLeave', 'terminated'], 'and which context, by name');
+  t.same(status(app, 'login-unusual-hours').missingContext, []);
 
   // entries each of them would flag if it had its context
   add(app, { ts: SATURDAY_NIGHT, action: 'CHANGE_PASSWORD', principal: 'svc-backup', target: 'ivan' });
   add(app, { ts: BASE, action: 'LINK_ORPHAN', principal: 'svc-backup', target: 'wendy' });
   add(app, { ts: BASE, action: 'PROVISIONING_ADD', principal: 'admin', target: 'nina', targetSystem: 'GitHub' });
   add(app, { ts: BASE, action: 'PROVISIONING_ENABLE', principal: 'admin', target: 'tom' });
+  add(app, { ts: SATURDAY_NIGHT, action: 'BULK_ADMIN_USER_RESET_PASSWORD', principal: 'admin' });
+  add(app, { ts: BASE, action: 'DE_PROVISIONING', principal: 'admin', target: 'uma' });
   t.same(allFlags(app), [], 'no flag at all');
 
   // with service accounts only, the two service-account rules can judge; the others still cannot
@@ -95,6 +105,15 @@ t.test('rules that lack their context are reported as lacking and raise nothing'
   setContext(app, { expectedSystems: { nina: ['Slack'] } });
   t.equal(status(app, 'unexpected-provisioning-add').lacking, null);
   t.equal(status(app, 'service-account-password-change').lacking !== null, true, 'saveContext replaces the whole context: service accounts are gone again');
+
+  // business hours have defaults; with no business day ticked every moment would be "outside" them
+  const noDays = { ...app.repos.rules.defaultContext().businessHours, days: [] };
+  setContext(app, { businessHours: noDays });
+  t.equal(status(app, 'login-unusual-hours').lacking, 'No business days are ticked on the Rules screen.');
+  t.equal(status(app, 'service-account-password-change').lacking, 'No service accounts are listed and no business days are ticked on the Rules screen.', 'each missing piece named');
+  t.same(status(app, 'service-account-password-change').missingContext, ['serviceAccounts', 'businessHours']);
+  add(app, { ts: SATURDAY_NIGHT, action: 'LOGIN', outcome: 'SUCCESS', principal: 'vera', target: 'vera' });
+  t.same(flagsOf(app, 'login-unusual-hours'), [], 'no business day: nothing raised');
 });
 
 t.test('thresholds are configurable: 3 failures raise login-brute-force once failures = 3', async (t) => {
