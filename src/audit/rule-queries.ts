@@ -5,6 +5,8 @@ import type { Sqlite } from '../db/connection.js';
 import { DAY_MS as DAY, ENTRY_DAY_SQL, entryDay } from '../db/schema.js';
 import { fold } from '../scim/fold.js';
 
+/** the outcome filter of the subject queries for "every entry that is not a FAILURE" (no outcome included) */
+export const NOT_FAILURE = '!FAILURE';
 /** window counts stop here; a title then says "1000+" */
 export const COUNT_CAP = 1000;
 /** the causes of a wall of 401s named one by one; the rest are counted together */
@@ -26,14 +28,19 @@ export function createRuleQueries(sqlite: Sqlite) {
   // The index begins with the entry's UTC day (migration 0012), so each statement asks one day; a
   // window asks each of its days, newest first (most windows lie within one day, a 24-hour one
   // within two).
+  //
+  // An outcome of NOT_FAILURE asks for every entry but the failures: an entry sent without outcome
+  // (optional in the ingest API) counts as done unless it says otherwise. Still read from the
+  // index alone: the outcome is its last column.
   const subjectStatements = new Map<string, Statement>();
   function forSubject(kind: 'count' | 'ids', action: string, outcome: string | null, limit = 0): Statement {
     const key = `${kind}|${action}|${outcome ?? ''}|${limit}`;
     let st = subjectStatements.get(key);
     if (!st) {
-      if (!/^[A-Z_]+$/.test(action) || (outcome !== null && !/^[A-Z_]+$/.test(outcome))) throw new Error(`not an action code: ${key}`);
+      if (!/^[A-Z_]+$/.test(action) || (outcome !== null && !/^!?[A-Z_]+$/.test(outcome))) throw new Error(`not an action code: ${key}`);
       if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`not a limit: ${limit}`);
-      const where = `${ENTRY_DAY_SQL} = ? AND subject = ? AND action = '${action}' AND ts >= ? AND ts <= ?${outcome === null ? '' : ` AND outcome = '${outcome}'`}`;
+      const byOutcome = outcome === null ? '' : outcome.startsWith('!') ? ` AND outcome IS NOT '${outcome.slice(1)}'` : ` AND outcome = '${outcome}'`;
+      const where = `${ENTRY_DAY_SQL} = ? AND subject = ? AND action = '${action}' AND ts >= ? AND ts <= ?${byOutcome}`;
       // the LIMIT is written in too: a bound LIMIT also makes SQLite re-prepare on every run
       st =
         kind === 'count'

@@ -4,7 +4,7 @@
 import type { StoredAuditEntry } from './entry.js';
 import type { Severity } from '../db/flag-repository.js';
 import { inMaintenanceWindow, isIn, withinBusinessHours, type RuleContext } from './rule-config.js';
-import { COUNT_CAP, type RuleQueries } from './rule-queries.js';
+import { COUNT_CAP, NOT_FAILURE, type RuleQueries } from './rule-queries.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -219,10 +219,22 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry }) {
       if (entry.ticket && entry.ticket.trim()) return null;
+      const admin = entry.principal ?? 'unknown';
+      // Seed 004: every IMPERSONATION is to be reviewed for its reason. A failed one opened no session,
+      // but an administrator still tried to act as someone else with no reason on record: raised,
+      // worded as the attempt it was, one step lower
+      if (entry.outcome === 'FAILURE') {
+        return {
+          subject: `${admin}→${who(entry)}|${entry.id}`,
+          title: `"${admin}" tried to impersonate "${who(entry)}" without a ticket`,
+          explanation: `IMPERSONATION FAILURE at ${at(entry.ts)}: "${admin}" tried to act as "${who(entry)}" with no ticket reference. The attempt failed, so no session as "${who(entry)}" was opened.`,
+          severity: 'medium',
+        };
+      }
       return {
-        subject: `${entry.principal ?? 'unknown'}→${who(entry)}|${entry.id}`,
-        title: `"${entry.principal ?? 'unknown'}" impersonated "${who(entry)}" without a ticket`,
-        explanation: `IMPERSONATION at ${at(entry.ts)} by "${entry.principal ?? 'unknown'}" as "${who(entry)}" with no ticket reference.`,
+        subject: `${admin}→${who(entry)}|${entry.id}`,
+        title: `"${admin}" impersonated "${who(entry)}" without a ticket`,
+        explanation: `IMPERSONATION at ${at(entry.ts)} by "${admin}" as "${who(entry)}" with no ticket reference.`,
       };
     },
   },
@@ -239,10 +251,12 @@ export const RULES: Rule[] = [
     evaluate({ entry, context }) {
       if (!isIn(context.serviceAccounts, entry.principal)) return null;
       if (withinBusinessHours(entry.ts, context.businessHours) || inMaintenanceWindow(entry.ts, context.maintenanceWindows)) return null;
+      // a failed change is still the account used at an unexpected time: raised, as the attempt it was
+      const failed = entry.outcome === 'FAILURE';
       return {
         subject: `${entry.principal}|${entry.id}`,
-        title: `Service account "${entry.principal}" changed the password of "${who(entry)}" at an unexpected time`,
-        explanation: `CHANGE_PASSWORD at ${at(entry.ts)} by the service account "${entry.principal}" for "${who(entry)}", outside business hours and outside any maintenance window.`,
+        title: `Service account "${entry.principal}" ${failed ? 'tried to change' : 'changed'} the password of "${who(entry)}" at an unexpected time`,
+        explanation: `CHANGE_PASSWORD${failed ? ' FAILURE' : ''} at ${at(entry.ts)} by the service account "${entry.principal}" for "${who(entry)}", outside business hours and outside any maintenance window.`,
       };
     },
   },
@@ -259,10 +273,13 @@ export const RULES: Rule[] = [
     evaluate({ entry, context }) {
       // without any window the rule lacks its context (needs) and is not run
       if (inMaintenanceWindow(entry.ts, context.maintenanceWindows)) return null;
+      // a failed one reset nothing, but an unplanned attempt is worth the same question, one step lower
+      const failed = entry.outcome === 'FAILURE';
       return {
         subject: `${entry.principal ?? 'unknown'}|${entry.id}`,
-        title: `Bulk password reset by "${entry.principal ?? 'unknown'}" outside a maintenance window`,
-        explanation: `BULK_ADMIN_USER_RESET_PASSWORD at ${at(entry.ts)}, outside every configured maintenance window.`,
+        title: `Bulk password reset${failed ? ' attempted' : ''} by "${entry.principal ?? 'unknown'}" outside a maintenance window`,
+        explanation: `BULK_ADMIN_USER_RESET_PASSWORD${failed ? ' FAILURE' : ''} at ${at(entry.ts)}, outside every configured maintenance window${failed ? ': it failed, so no password was reset' : ''}.`,
+        ...(failed ? { severity: 'high' as const } : {}),
       };
     },
   },
@@ -297,16 +314,17 @@ export const RULES: Rule[] = [
     thresholds: { changes: { default: 3, label: 'changes', max: COUNT_CAP }, windowHours: { default: 24, label: 'window (hours)', max: MAX_WINDOW_HOURS } },
     needs: [],
     evaluate({ entry, q, t }) {
+      // a change sent without outcome is a change (its detail says so); only a FAILURE changed nothing
       if (entry.outcome === 'FAILURE') return null;
       const target = who(entry);
       const since = entry.ts - t.windowHours! * HOUR;
-      const count = q.countForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, 'SUCCESS');
+      const count = q.countForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, NOT_FAILURE);
       if (count < t.changes!) return null;
       return {
         subject: target.toLowerCase(),
         title: `${atLeast(count)} password changes for "${target}" in ${hours(t.windowHours!)}`,
-        explanation: `${atLeast(count)} successful CHANGE_PASSWORD entries for "${target}" within ${hours(t.windowHours!)}.`,
-        related: q.idsForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, 'SUCCESS', 20),
+        explanation: `${atLeast(count)} CHANGE_PASSWORD entries for "${target}" within ${hours(t.windowHours!)} (failed attempts not counted).`,
+        related: q.idsForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, NOT_FAILURE, 20),
       };
     },
   },

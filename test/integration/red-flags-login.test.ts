@@ -292,6 +292,23 @@ t.test('impersonation-without-ticket: each impersonation without a ticket is its
   t.same(linked(app, flags[1]!.id), [blank]);
 });
 
+t.test('impersonation-without-ticket: a failed attempt is raised as an attempt (medium); no outcome is an impersonation', async (t) => {
+  const app = await fresh(t);
+  const imp = (target: string, outcome: 'SUCCESS' | 'FAILURE' | null) => add(app, { ts: BASE, action: 'IMPERSONATION', event: 'Impersonate', principal: 'adm', target, outcome });
+  const failed = imp('imu4', 'FAILURE');
+  const flag = theFlag(t, app, 'impersonation-without-ticket', 'medium', [failed]);
+  t.equal(flag.title, '"adm" tried to impersonate "imu4" without a ticket', 'not "impersonated": it failed');
+  t.equal(flag.explanation, `IMPERSONATION FAILURE at ${new Date(BASE).toISOString()}: "adm" tried to act as "imu4" with no ticket reference. The attempt failed, so no session as "imu4" was opened.`);
+
+  // sent without outcome: the entry says an administrator acted as the user — taken as done
+  const unknown = imp('imu5', null);
+  const flags = flagsOf(app, 'impersonation-without-ticket');
+  t.equal(flags.length, 2);
+  t.equal(flags[1]!.title, '"adm" impersonated "imu5" without a ticket');
+  t.equal(flags[1]!.severity, 'high');
+  t.same(linked(app, flags[1]!.id), [unknown]);
+});
+
 t.test('impersonation-without-ticket: near miss — a ticket is present', async (t) => {
   const app = await fresh(t);
   add(app, { ts: BASE, action: 'IMPERSONATION', principal: 'root-admin', target: 'henry', ticket: 'INC-1234' });
@@ -306,4 +323,21 @@ t.test('login-brute-force: an account whose name has a non-ASCII capital is one 
   const flag = theFlag(t, app, 'login-brute-force', 'high', ids);
   t.equal(flag.subject, 'élodie', 'one flag per account: the subject in lower case');
   t.equal(flag.title, '5 failed sign-ins for "Élodie" in 10 minutes', 'counted through the subject index, which holds "élodie"');
+});
+
+t.test('sign-in rules: a LOGIN sent without outcome is an attempt of unknown result, never a sign-in', async (t) => {
+  // LOGIN's catalog entry reads "A sign-in attempt; the Outcome column says whether it worked": unlike
+  // a password change or a de-provisioning, an outcome-less LOGIN does not say the account got in, so
+  // the rules about successful sign-ins do not take it as one (nor as a failure: brute force counts FAILUREs)
+  const app = await fresh(t);
+  add(app, success('olga', BASE - HOUR, '192.0.2.10', 'FR')); // her known origin
+  for (let i = 0; i < 3; i++) add(app, fail('olga', BASE + i * MIN));
+  add(app, { ...success('olga', BASE + 3 * MIN, '203.0.113.50', 'RU'), outcome: null }); // after 3 failures, new IP and country
+  add(app, { ...success('olga', SATURDAY(3), '203.0.113.51'), outcome: null }); // outside business hours
+  for (let i = 0; i < 5; i++) add(app, { ...fail('pete', BASE + i * MIN), outcome: null });
+  for (const rule of ['login-success-after-failures', 'login-new-origin', 'login-unusual-hours', 'login-brute-force']) t.same(flagsOf(app, rule), [], `${rule}: nothing`);
+  // the same sign-ins with SUCCESS raise each of the first three
+  add(app, success('olga', BASE + 4 * MIN, '203.0.113.50', 'RU'));
+  add(app, success('olga', SATURDAY(3, 1), '192.0.2.10'));
+  for (const rule of ['login-success-after-failures', 'login-new-origin', 'login-unusual-hours']) t.equal(flagsOf(app, rule).length, 1, `${rule}: raised with SUCCESS`);
 });

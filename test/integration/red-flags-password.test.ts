@@ -44,6 +44,15 @@ t.test('service-account-password-change: near misses', async (t) => {
   t.equal(flagsOf(app, 'service-account-password-change').length, 1, 'at the end of the window: outside');
 });
 
+t.test('service-account-password-change: a failed change is raised as an attempt', async (t) => {
+  const app = await fresh(t);
+  setContext(app, { serviceAccounts: ['svc-backup'] });
+  const id = add(app, change('svc-backup', 'ivan', SATURDAY_NIGHT, 'FAILURE'));
+  const flag = theFlag(t, app, 'service-account-password-change', 'high', [id]);
+  t.equal(flag.title, 'Service account "svc-backup" tried to change the password of "ivan" at an unexpected time');
+  t.match(flag.explanation, /^CHANGE_PASSWORD FAILURE at /);
+});
+
 // ─── bulk-reset-outside-maintenance ──────────────────────────────────────────────────────────────
 
 t.test('bulk-reset-outside-maintenance: no window configured — it lacks its context and raises nothing', async (t) => {
@@ -77,6 +86,12 @@ t.test('bulk-reset-outside-maintenance: inside a window — nothing; outside eve
   const outside = bulk(Date.UTC(2026, 0, 17, 6, 0), 'mallory'); // the end is outside
   const flag = theFlag(t, app, 'bulk-reset-outside-maintenance', 'critical', [outside]);
   t.equal(flag.title, 'Bulk password reset by "mallory" outside a maintenance window');
+  // a failed one reset nothing: raised as an attempt, high rather than critical
+  const failed = add(app, { ts: Date.UTC(2026, 0, 17, 7, 0), action: 'BULK_ADMIN_USER_RESET_PASSWORD', principal: 'mallory', outcome: 'FAILURE' });
+  const attempt = flagsOf(app, 'bulk-reset-outside-maintenance').find((f) => f.subject === `mallory|${failed}`)!;
+  t.equal(attempt.title, 'Bulk password reset attempted by "mallory" outside a maintenance window');
+  t.equal(attempt.severity, 'high');
+  t.match(attempt.explanation, /: it failed, so no password was reset\.$/);
   t.equal(flag.explanation, `BULK_ADMIN_USER_RESET_PASSWORD at ${iso(Date.UTC(2026, 0, 17, 6, 0))}, outside every configured maintenance window.`);
 });
 
@@ -132,11 +147,24 @@ t.test('repeated-password-changes: 3 successful changes within 24 hours', async 
   let flag = theFlag(t, app, 'repeated-password-changes', 'medium', ids);
   t.equal(flag.subject, 'mia');
   t.equal(flag.title, '3 password changes for "mia" in 24 hours');
-  t.equal(flag.explanation, '3 successful CHANGE_PASSWORD entries for "mia" within 24 hours.');
+  t.equal(flag.explanation, '3 CHANGE_PASSWORD entries for "mia" within 24 hours (failed attempts not counted).');
 
   ids.push(add(app, change('mia', 'mia', BASE + 13 * HOUR)));
   flag = theFlag(t, app, 'repeated-password-changes', 'medium', ids);
   t.equal(flag.title, '4 password changes for "mia" in 24 hours', 'the fourth extends the same flag');
+});
+
+t.test('repeated-password-changes: changes sent without outcome count (only a FAILURE is no change)', async (t) => {
+  const app = await fresh(t);
+  const ids = [0, 1, 2].map((i) => add(app, { ...change('pc3', 'pc3', BASE + i * HOUR), outcome: null }));
+  const flag = theFlag(t, app, 'repeated-password-changes', 'medium', ids);
+  t.equal(flag.title, '3 password changes for "pc3" in 24 hours');
+  t.equal(flag.explanation, '3 CHANGE_PASSWORD entries for "pc3" within 24 hours (failed attempts not counted).');
+  // mixed: a success, an outcome-less change and a failure are two changes
+  add(app, change('quentin', 'quentin', BASE));
+  add(app, { ...change('quentin', 'quentin', BASE + HOUR), outcome: null });
+  add(app, change('quentin', 'quentin', BASE + 2 * HOUR, 'FAILURE'));
+  t.equal(flagsOf(app, 'repeated-password-changes').length, 1, 'near miss: 2 changes and a failure');
 });
 
 t.test('repeated-password-changes: near misses', async (t) => {

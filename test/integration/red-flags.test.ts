@@ -6,7 +6,7 @@
 // rules see the same sequence on every run; the app starts without entries (scim: false).
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { createRuleQueries } from '../../src/audit/rule-queries.js';
+import { NOT_FAILURE, createRuleQueries } from '../../src/audit/rule-queries.js';
 import { RULES } from '../../src/audit/rules.js';
 import { BASE, DAY, HOUR, MIN, SATURDAY_NIGHT, add, flagsOf, fresh, linked, setContext, type Entry, type FlagRow } from '../red-flags-helper.js';
 
@@ -274,6 +274,9 @@ t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)
   q.countForSubject('alice', 'LOGIN', BASE, BASE + HOUR, 'FAILURE');
   q.idsForSubject('alice', 'LOGIN', BASE, BASE + HOUR, 'FAILURE', 20);
   q.idsForSubject('bob', 'RETRY_PROVISIONING', BASE, BASE + HOUR, null, 20);
+  // every entry but the failures (repeated-password-changes): the outcome is in the index too
+  q.countForSubject('carl', 'CHANGE_PASSWORD', BASE, BASE + HOUR, NOT_FAILURE);
+  q.idsForSubject('carl', 'CHANGE_PASSWORD', BASE, BASE + HOUR, NOT_FAILURE, 20);
   q.scimRemovalIds('idp-token', BASE, BASE + HOUR, 20);
   const plan = (sql: string) =>
     (sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>((sql.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[])
@@ -289,7 +292,8 @@ t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)
     // entries in the window, and a row read for each made one count cost 208 µs)
     if (sql.includes('subject = ? AND action')) t.match(p, /USING COVERING INDEX audit_log_day_subject_action_ts \(<expr>=\? AND subject=\? AND action=\? AND ts>\? AND ts<\?\)/, `by subject: ${p}`);
   }
-  t.equal(onLog.filter((sql) => sql.includes('subject = ? AND action')).length, 3, 'the count and both ids statements were checked');
+  t.equal(onLog.filter((sql) => sql.includes('subject = ? AND action')).length, 5, 'the counts and the ids statements were checked');
+  t.equal(onLog.filter((sql) => sql.includes("outcome IS NOT 'FAILURE'")).length, 2, 'including the two that leave out failures');
   // scim-bulk-removal: a token's removals, from their own partial index alone
   const removals = onLog.filter((sql) => sql.includes('audit_log_scim_removal_ts'));
   t.equal(removals.length, 2, 'the removal count and ids');
