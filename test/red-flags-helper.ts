@@ -13,6 +13,8 @@ export const BASE = Date.UTC(2026, 0, 14, 10, 0);
 /** Saturday 17 January 2026, 03:00 UTC: outside business hours. */
 export const SATURDAY_NIGHT = Date.UTC(2026, 0, 17, 3, 0);
 export const iso = (ms: number) => new Date(ms).toISOString();
+/** an entry's time as the explanations of the rules give it when they keep UTC: "2026-01-14 10:00:00 UTC" */
+export const utc = (ms: number) => `${iso(ms).slice(0, 10)} ${iso(ms).slice(11, iso(ms).endsWith('.000Z') ? 19 : 23)} UTC`;
 
 export interface FlagRow {
   id: number;

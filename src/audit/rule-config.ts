@@ -79,6 +79,51 @@ function localClock(ms: number, timeZone: string): { minutes: number; day: numbe
   return minutes >= 1440 ? { minutes: minutes - 1440, day: (clock.day + 1) % 7 } : { minutes, day: clock.day };
 }
 
+const stamps = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * An instant as a person in that zone reads it, with the weekday, the zone and its offset:
+ * "Tue 2026-03-03 19:30 Europe/Paris (UTC+01:00)". For explanations of times judged against local
+ * hours or windows (a UTC instant next to "07:00–19:00, Europe/Paris" reads as the wrong hour).
+ * Asked only when a flag is raised. To the minute: business hours are judged to the minute.
+ */
+export function localTime(ms: number, timeZone: string): string {
+  let format = stamps.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'longOffset',
+    });
+    stamps.set(timeZone, format);
+  }
+  const parts = format.formatToParts(new Date(ms));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  // longOffset: "GMT+01:00", or "GMT" at offset zero
+  const offset = get('timeZoneName').replace(/^GMT/, '') || '+00:00';
+  return `${get('weekday')} ${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${timeZone} (UTC${offset})`;
+}
+
+/** An instant in UTC, saying so: "2026-03-03 18:30:00 UTC" (milliseconds only when there are some). */
+export function utcTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, iso.endsWith('.000Z') ? 19 : 23)} UTC`;
+}
+
+/** The working days of business hours in words: "Mon–Fri", "Mon, Wed, Sat", "Sun–Sat". */
+export function daysLabel(days: number[]): string {
+  const sorted = [...new Set(days)].sort((a, b) => a - b);
+  const consecutive = sorted.length > 2 && sorted.every((d, i) => i === 0 || d === sorted[i - 1]! + 1);
+  if (consecutive) return `${WEEKDAYS[sorted[0]!]}–${WEEKDAYS[sorted[sorted.length - 1]!]}`;
+  return sorted.map((d) => WEEKDAYS[d]).join(', ');
+}
+
 const toMinutes = (hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number);
   return (h ?? 0) * 60 + (m ?? 0);

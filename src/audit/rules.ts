@@ -3,7 +3,7 @@
 // the entry just written and, with indexed window queries, at the entries around it.
 import type { StoredAuditEntry } from './entry.js';
 import type { Severity } from '../db/flag-repository.js';
-import { inMaintenanceWindow, isIn, withinBusinessHours, type RuleContext } from './rule-config.js';
+import { daysLabel, inMaintenanceWindow, isIn, localTime, utcTime, withinBusinessHours, type BusinessHours, type RuleContext } from './rule-config.js';
 import { COUNT_CAP, NOT_FAILURE, type RuleQueries } from './rule-queries.js';
 
 const MIN = 60_000;
@@ -96,7 +96,11 @@ export function lackingContext(rule: Rule, context: RuleContext): string | null 
 const who = (e: StoredAuditEntry) => e.target ?? e.principal ?? 'unknown';
 const minutes = (n: number) => `${n} minute${n === 1 ? '' : 's'}`;
 const hours = (n: number) => `${n} hour${n === 1 ? '' : 's'}`;
-const at = (ms: number) => new Date(ms).toISOString();
+/** the time of an entry in UTC, saying so; a time judged against local hours or windows is `local` */
+const at = utcTime;
+/** the time of an entry in the rules' time zone (the business hours'), with weekday and offset */
+const local = (ms: number, c: RuleContext) => localTime(ms, c.businessHours.timeZone);
+const businessHours = (bh: BusinessHours) => `${daysLabel(bh.days)} ${bh.start}–${bh.end}, ${bh.timeZone}`;
 /** a window count; the queries stop counting at COUNT_CAP */
 const atLeast = (n: number) => (n >= COUNT_CAP ? `${COUNT_CAP}+` : String(n));
 
@@ -199,11 +203,10 @@ export const RULES: Rule[] = [
     needs: ['businessHours'],
     evaluate({ entry, context }) {
       if (entry.outcome !== 'SUCCESS' || withinBusinessHours(entry.ts, context.businessHours)) return null;
-      const bh = context.businessHours;
       return {
         subject: who(entry).toLowerCase(),
         title: `"${who(entry)}" signed in outside business hours`,
-        explanation: `LOGIN SUCCESS at ${at(entry.ts)}, outside business hours (${bh.start}–${bh.end}, ${bh.timeZone}).`,
+        explanation: `LOGIN SUCCESS at ${local(entry.ts, context)}, outside business hours (${businessHours(context.businessHours)}).`,
       };
     },
   },
@@ -256,7 +259,7 @@ export const RULES: Rule[] = [
       return {
         subject: `${entry.principal}|${entry.id}`,
         title: `Service account "${entry.principal}" ${failed ? 'tried to change' : 'changed'} the password of "${who(entry)}" at an unexpected time`,
-        explanation: `CHANGE_PASSWORD${failed ? ' FAILURE' : ''} at ${at(entry.ts)} by the service account "${entry.principal}" for "${who(entry)}", outside business hours and outside any maintenance window.`,
+        explanation: `CHANGE_PASSWORD${failed ? ' FAILURE' : ''} at ${local(entry.ts, context)} by the service account "${entry.principal}" for "${who(entry)}", outside business hours (${businessHours(context.businessHours)}) and ${context.maintenanceWindows.length > 0 ? 'outside every maintenance window' : 'with no maintenance window set'}.`,
       };
     },
   },
@@ -278,7 +281,7 @@ export const RULES: Rule[] = [
       return {
         subject: `${entry.principal ?? 'unknown'}|${entry.id}`,
         title: `Bulk password reset${failed ? ' attempted' : ''} by "${entry.principal ?? 'unknown'}" outside a maintenance window`,
-        explanation: `BULK_ADMIN_USER_RESET_PASSWORD${failed ? ' FAILURE' : ''} at ${at(entry.ts)}, outside every configured maintenance window${failed ? ': it failed, so no password was reset' : ''}.`,
+        explanation: `BULK_ADMIN_USER_RESET_PASSWORD${failed ? ' FAILURE' : ''} at ${local(entry.ts, context)}, outside every configured maintenance window${failed ? ': it failed, so no password was reset' : ''}.`,
         ...(failed ? { severity: 'high' as const } : {}),
       };
     },

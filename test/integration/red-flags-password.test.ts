@@ -2,7 +2,7 @@
 // reset-token-without-forgot and repeated-password-changes. Each rule: a sequence that must raise
 // it, and near misses that must not.
 import t from 'tap';
-import { BASE, HOUR, MIN, SATURDAY_NIGHT, add, flagsOf, fresh, iso, setContext, theFlag, type Entry } from '../red-flags-helper.js';
+import { BASE, HOUR, MIN, SATURDAY_NIGHT, add, flagsOf, fresh, setContext, theFlag, utc, type Entry } from '../red-flags-helper.js';
 
 const change = (principal: string, target: string, ts: number, outcome: 'SUCCESS' | 'FAILURE' = 'SUCCESS'): Entry => ({ ts, action: 'CHANGE_PASSWORD', event: 'Change Password', principal, target, outcome });
 
@@ -20,7 +20,7 @@ t.test('service-account-password-change: a service account changes a password on
   const flag = theFlag(t, app, 'service-account-password-change', 'high', [id]);
   t.equal(flag.subject, `svc-backup|${id}`);
   t.equal(flag.title, 'Service account "svc-backup" changed the password of "ivan" at an unexpected time');
-  t.equal(flag.explanation, `CHANGE_PASSWORD at ${iso(SATURDAY_NIGHT + MIN)} by the service account "svc-backup" for "ivan", outside business hours and outside any maintenance window.`);
+  t.equal(flag.explanation, 'CHANGE_PASSWORD at Sat 2026-01-17 03:01 UTC (UTC+00:00) by the service account "svc-backup" for "ivan", outside business hours (Mon–Fri 07:00–19:00, UTC) and with no maintenance window set.');
 
   // the list is matched case-insensitively; every such change is its own flag
   add(app, change('SVC-Sync', 'judy', SATURDAY_NIGHT + 2 * MIN));
@@ -51,6 +51,18 @@ t.test('service-account-password-change: a failed change is raised as an attempt
   const flag = theFlag(t, app, 'service-account-password-change', 'high', [id]);
   t.equal(flag.title, 'Service account "svc-backup" tried to change the password of "ivan" at an unexpected time');
   t.match(flag.explanation, /^CHANGE_PASSWORD FAILURE at /);
+});
+
+t.test('service-account-password-change: the time is given in the zone of the business hours', async (t) => {
+  const app = await fresh(t);
+  setContext(app, {
+    serviceAccounts: ['svc-backup'],
+    businessHours: { start: '07:00', end: '19:00', days: [1, 2, 3, 4, 5], timeZone: 'America/New_York' },
+    maintenanceWindows: [{ start: '2026-01-10T00:00:00Z', end: '2026-01-10T02:00:00Z', note: '' }],
+  });
+  add(app, change('svc-backup', 'ivan', BASE)); // 05:00 in New York
+  const [flag] = flagsOf(app, 'service-account-password-change');
+  t.equal(flag!.explanation, 'CHANGE_PASSWORD at Wed 2026-01-14 05:00 America/New_York (UTC-05:00) by the service account "svc-backup" for "ivan", outside business hours (Mon–Fri 07:00–19:00, America/New_York) and outside every maintenance window.');
 });
 
 // ─── bulk-reset-outside-maintenance ──────────────────────────────────────────────────────────────
@@ -92,7 +104,12 @@ t.test('bulk-reset-outside-maintenance: inside a window — nothing; outside eve
   t.equal(attempt.title, 'Bulk password reset attempted by "mallory" outside a maintenance window');
   t.equal(attempt.severity, 'high');
   t.match(attempt.explanation, /: it failed, so no password was reset\.$/);
-  t.equal(flag.explanation, `BULK_ADMIN_USER_RESET_PASSWORD at ${iso(Date.UTC(2026, 0, 17, 6, 0))}, outside every configured maintenance window.`);
+  t.equal(flag.explanation, 'BULK_ADMIN_USER_RESET_PASSWORD at Sat 2026-01-17 06:00 UTC (UTC+00:00), outside every configured maintenance window.');
+
+  // the time is given in the rules' time zone, the one of the business hours
+  setContext(app, { businessHours: { start: '08:00', end: '18:00', days: [1, 2, 3, 4, 5], timeZone: 'Europe/Paris' }, maintenanceWindows: [{ start: '2026-01-17T00:00:00+01:00', end: '2026-01-17T06:00:00+01:00', note: '' }] });
+  const paris = bulk(Date.UTC(2026, 0, 17, 5, 30), 'trudy'); // 06:30 in Paris, just after the window
+  t.equal(flagsOf(app, 'bulk-reset-outside-maintenance').find((f) => f.subject === `trudy|${paris}`)!.explanation, 'BULK_ADMIN_USER_RESET_PASSWORD at Sat 2026-01-17 06:30 Europe/Paris (UTC+01:00), outside every configured maintenance window.');
 });
 
 // ─── reset-token-without-forgot ──────────────────────────────────────────────────────────────────
@@ -103,7 +120,7 @@ t.test('reset-token-without-forgot: a reset link used without a forgot-password 
   const flag = theFlag(t, app, 'reset-token-without-forgot', 'high', [id]);
   t.equal(flag.subject, `kim|${id}`);
   t.equal(flag.title, 'Reset link used for "kim" without a forgot-password request');
-  t.equal(flag.explanation, `USE_RESET_PASSWORD_TOKEN at ${iso(BASE)} for "kim" with no FORGOT_PASSWORD in the 24 hours before.`);
+  t.equal(flag.explanation, `USE_RESET_PASSWORD_TOKEN at ${utc(BASE)} for "kim" with no FORGOT_PASSWORD in the 24 hours before.`);
 });
 
 t.test('reset-token-without-forgot: near misses and edges', async (t) => {

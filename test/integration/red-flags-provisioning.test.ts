@@ -4,7 +4,7 @@
 // rule: a sequence that must raise it, and near misses that must not.
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { BASE, DAY, HOUR, MIN, add, flagsOf, fresh, iso, linked, setContext, theFlag } from '../red-flags-helper.js';
+import { BASE, DAY, HOUR, MIN, add, flagsOf, fresh, linked, setContext, theFlag, utc } from '../red-flags-helper.js';
 
 /** 00:00 UTC of the n-th of January 2026 */
 const JAN = (day: number, h = 0, m = 0) => Date.UTC(2026, 0, day, h, m);
@@ -31,7 +31,7 @@ t.test('unexpected-provisioning-add: an account on a system the user is not expe
   const flag = theFlag(t, app, 'unexpected-provisioning-add', 'medium', [id]);
   t.equal(flag.subject, 'nina|github');
   t.equal(flag.title, '"nina" got an account on GitHub, which is not expected');
-  t.equal(flag.explanation, `PROVISIONING_ADD at ${iso(BASE + MIN)} on GitHub; the Rules screen lists Salesforce, Slack for "nina".`);
+  t.equal(flag.explanation, `PROVISIONING_ADD at ${utc(BASE + MIN)} on GitHub; the Rules screen lists Salesforce, Slack for "nina".`);
 
   // the same user and system again: the same open flag
   provision('Nina', 'github', 'SUCCESS', BASE + 2 * MIN);
@@ -75,7 +75,7 @@ t.test('deprovisioning-without-termination: all access removed for someone not t
   const flag = theFlag(t, app, 'deprovisioning-without-termination', 'high', [id]);
   t.equal(flag.subject, 'paul');
   t.equal(flag.title, 'All access of "paul" removed without a termination');
-  t.equal(flag.explanation, `DE_PROVISIONING at ${iso(BASE)} for "paul", who is not listed as terminated on the Rules screen.`);
+  t.equal(flag.explanation, `DE_PROVISIONING at ${utc(BASE)} for "paul", who is not listed as terminated on the Rules screen.`);
 
   deprov('quinn', BASE + MIN);
   deprov('rita', BASE + MIN, 'FAILURE');
@@ -84,7 +84,7 @@ t.test('deprovisioning-without-termination: all access removed for someone not t
   const rita = deprov('rita', BASE + 2 * MIN, null);
   const flags = flagsOf(app, 'deprovisioning-without-termination');
   t.equal(flags.length, 2);
-  t.equal(flags[1]!.explanation, `DE_PROVISIONING at ${iso(BASE + 2 * MIN)} for "rita", who is not listed as terminated on the Rules screen.`);
+  t.equal(flags[1]!.explanation, `DE_PROVISIONING at ${utc(BASE + 2 * MIN)} for "rita", who is not listed as terminated on the Rules screen.`);
   t.same(linked(app, flags[1]!.id), [rita]);
 });
 
@@ -107,7 +107,7 @@ t.test('enable-on-leave-or-terminated: re-enabled while on leave (high) or termi
   t.equal(leave!.status, 'open');
   t.equal(leave!.subject, `sara|${sara}`);
   t.equal(leave!.title, '"sara" re-enabled while on leave');
-  t.equal(leave!.explanation, `PROVISIONING_ENABLE at ${iso(BASE + MIN)} for "sara", listed as on leave on the Rules screen.`);
+  t.equal(leave!.explanation, `PROVISIONING_ENABLE at ${utc(BASE + MIN)} for "sara", listed as on leave on the Rules screen.`);
   t.same(linked(app, leave!.id), [sara]);
   t.equal(gone!.severity, 'critical', 'terminated: critical');
   t.equal(gone!.title, '"TOM" re-enabled while terminated');
@@ -164,7 +164,7 @@ t.test('sync-failing-days: failures on 3 consecutive UTC days', async (t) => {
   const flag = theFlag(t, app, 'sync-failing-days', 'high', [third]);
   t.equal(flag.subject, 'HR feed');
   t.equal(flag.title, 'Synchronization of HR feed failed 3 days in a row');
-  t.equal(flag.explanation, `SYNCHRONIZATION FAILURE on each of the last 3 days (UTC), the latest at ${iso(JAN(14, 0, 1))}.`);
+  t.equal(flag.explanation, `SYNCHRONIZATION FAILURE on each of the last 3 days (UTC), the latest at ${utc(JAN(14, 0, 1))}.`);
 
   const fourth = sync(app, JAN(15, 2));
   const after = theFlag(t, app, 'sync-failing-days', 'high', [third, fourth]);
@@ -295,7 +295,7 @@ t.test('link-orphan-by-system-account: a service account links an orphan', async
   const flag = theFlag(t, app, 'link-orphan-by-system-account', 'medium', [id]);
   t.equal(flag.subject, `svc-sync|${id}`);
   t.equal(flag.title, 'System account "svc-sync" linked an orphan to "wendy"');
-  t.equal(flag.explanation, `LINK_ORPHAN at ${iso(BASE + 2 * MIN)} by "svc-sync" for "wendy".`);
+  t.equal(flag.explanation, `LINK_ORPHAN at ${utc(BASE + 2 * MIN)} by "svc-sync" for "wendy".`);
 });
 
 // ─── the day arithmetic of sync-failing-days with DAY ────────────────────────────────────────────

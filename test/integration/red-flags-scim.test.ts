@@ -5,7 +5,7 @@
 import t from 'tap';
 import { createSettingsService } from '../../src/services/settings.js';
 import { build, PATCH_SCHEMA, USER_SCHEMA, type Built } from '../helper.js';
-import { BASE, DAY, MIN, adder, flagsOf, idsWhere, iso, lastEntry, setContext, theFlag } from '../red-flags-helper.js';
+import { BASE, DAY, MIN, adder, flagsOf, idsWhere, lastEntry, setContext, theFlag, utc } from '../red-flags-helper.js';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-00000000dead';
 const ACTOR = { name: 'test', protocol: 'CLI' as const };
@@ -205,7 +205,7 @@ t.test('scim-token-expiring: a token expiring in 5 days is still in use', async 
   let flag = theFlag(t, app, 'scim-token-expiring', 'medium', [first]);
   t.equal(flag.subject, 'token:soon-idp');
   t.equal(flag.title, 'SCIM token "soon-idp" expires in 5 days');
-  t.equal(flag.explanation, `The identity provider is still using the token "soon-idp", which expires at ${iso(expiresAt)}.`);
+  t.equal(flag.explanation, `The identity provider is still using the token "soon-idp", which expires at ${utc(expiresAt)}.`);
 
   t.equal((await b.scim({ method: 'GET', url: `/Users/${UNKNOWN_ID}`, token: soon })).statusCode, 404);
   flag = theFlag(t, app, 'scim-token-expiring', 'medium', [first, lastEntry(app).id]);
@@ -244,7 +244,7 @@ t.test('scim-5xx-spike: 5 SCIM server errors within 5 minutes', async (t) => {
   const flag = theFlag(t, app, 'scim-5xx-spike', 'high', idsWhere(app, "protocol = 'SCIM' AND http >= 500"));
   t.equal(flag.subject, 'scim-5xx');
   t.equal(flag.title, '5 SCIM server errors in 5 minutes');
-  t.equal(flag.explanation, `5 SCIM responses with status 500 or above within 5 minutes, the last at ${iso(BASE + 5 * MIN)}: Create User failed (503): database is locked`);
+  t.equal(flag.explanation, `5 SCIM responses with status 500 or above within 5 minutes, the last at ${utc(BASE + 5 * MIN)}: Create User failed (503): database is locked`);
 });
 
 t.test('scim-5xx-spike: near miss — 5 errors spread over more than 5 minutes', async (t) => {

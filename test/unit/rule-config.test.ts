@@ -2,7 +2,7 @@
 // result must equal a direct Intl computation for every instant, across DST changes and odd offsets.
 // A context read back from settings is validated (parseContext).
 import t from 'tap';
-import { defaultContext, parseContext, withinBusinessHours, type BusinessHours } from '../../src/audit/rule-config.js';
+import { daysLabel, defaultContext, localTime, parseContext, utcTime, withinBusinessHours, type BusinessHours } from '../../src/audit/rule-config.js';
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
@@ -69,4 +69,20 @@ t.test('parseContext: a stored time zone that Intl does not know falls back to T
   t.equal(parseContext({ ...base, businessHours: { ...base.businessHours, timeZone: 'America/New_York' } }, 'UTC').businessHours.timeZone, 'America/New_York', 'a known zone is kept');
   const times = parseContext({ ...base, businessHours: { ...base.businessHours, start: '7:00', end: '24:00' } }, 'UTC').businessHours;
   t.strictSame([times.start, times.end], ['07:00', '19:00'], 'times that are not HH:MM fall back to the defaults');
+});
+
+t.test('times in explanations: local with weekday, zone and offset; UTC says UTC', async (t) => {
+  t.equal(localTime(Date.UTC(2026, 2, 3, 18, 30), 'Europe/Paris'), 'Tue 2026-03-03 19:30 Europe/Paris (UTC+01:00)');
+  t.equal(localTime(Date.UTC(2026, 2, 30, 4, 30), 'Europe/Paris'), 'Mon 2026-03-30 06:30 Europe/Paris (UTC+02:00)', 'summer time');
+  t.equal(localTime(Date.UTC(2026, 0, 14, 10, 0), 'Asia/Kathmandu'), 'Wed 2026-01-14 15:45 Asia/Kathmandu (UTC+05:45)');
+  t.equal(localTime(Date.UTC(2026, 0, 14, 10, 0), 'UTC'), 'Wed 2026-01-14 10:00 UTC (UTC+00:00)', 'offset zero');
+  t.equal(localTime(Date.UTC(2026, 0, 14, 23, 59, 59), 'UTC'), 'Wed 2026-01-14 23:59 UTC (UTC+00:00)', 'to the minute, never rounded up');
+  t.equal(localTime(Date.UTC(2026, 0, 14, 4, 0), 'America/New_York'), 'Tue 2026-01-13 23:00 America/New_York (UTC-05:00)', 'the local date, not the UTC one');
+  t.equal(utcTime(Date.UTC(2026, 2, 3, 18, 30)), '2026-03-03 18:30:00 UTC');
+  t.equal(utcTime(Date.UTC(2026, 2, 3, 18, 30, 5, 120)), '2026-03-03 18:30:05.120 UTC');
+  t.equal(daysLabel([1, 2, 3, 4, 5]), 'Mon–Fri');
+  t.equal(daysLabel([5, 4, 3, 2, 1, 1]), 'Mon–Fri', 'in any order, once each');
+  t.equal(daysLabel([0, 6]), 'Sun, Sat');
+  t.equal(daysLabel([1, 3, 5]), 'Mon, Wed, Fri');
+  t.equal(daysLabel([]), '');
 });
