@@ -9,6 +9,8 @@ import { fold } from '../scim/fold.js';
 export const NOT_FAILURE = '!FAILURE';
 /** window counts stop here; a title then says "1000+" */
 export const COUNT_CAP = 1000;
+/** the failures of each day of a sync-failing-days run that its flag links */
+export const SYNC_IDS_PER_DAY = 3;
 /** the causes of a wall of 401s named one by one; the rest are counted together */
 export const AUTH_CAUSES = 10;
 
@@ -61,18 +63,31 @@ export function createRuleQueries(sqlite: Sqlite) {
     `SELECT fingerprint, count(*) AS n FROM (SELECT fingerprint FROM audit_log WHERE action = 'SCIM_AUTH' AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ${COUNT_CAP})
      GROUP BY fingerprint ORDER BY n DESC LIMIT ${AUTH_CAUSES}`,
   );
-  // the synchronization rules each have a small partial index of their own entries (migration 0008);
-  // the literal action in each query is what lets SQLite use it. IS: a missing system is its own group.
+  // the synchronization rules each have a small partial index of their own entries (migrations 0008,
+  // 0014); the literal action in each query is what lets SQLite use it. The system is compared in
+  // lower case, as the index is keyed ("Workday" and "WORKDAY" are one feed); IS: a missing system
+  // is its own group.
+  const system = `lower(target_system) IS lower(?)`;
   const orphans = sqlite.prepare(
-    `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE action = 'SYNCHRONIZATION_ORPHAN' AND target_system IS ? AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
+    `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE action = 'SYNCHRONIZATION_ORPHAN' AND ${system} AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
   );
+  const orphanIds = sqlite.prepare<[string | null, number, number, number], number>(
+    `SELECT id FROM audit_log WHERE action = 'SYNCHRONIZATION_ORPHAN' AND ${system} AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?`,
+  ).pluck();
   const reconUsers = sqlite.prepare(
     `SELECT count(*) AS n FROM (SELECT DISTINCT subject FROM audit_log
-       WHERE action = 'RECONCILIATION_RECORD_FALSE' AND target_system IS ? AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
+       WHERE action = 'RECONCILIATION_RECORD_FALSE' AND ${system} AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
   );
-  const syncFailure = sqlite.prepare(
-    `SELECT 1 FROM audit_log WHERE action = 'SYNCHRONIZATION' AND outcome = 'FAILURE' AND target_system IS ? AND ts >= ? AND ts <= ? LIMIT 1`,
-  );
+  // the latest mismatch of each user among the window's latest COUNT_CAP, the latest users first
+  const reconIds = sqlite.prepare<[string | null, number, number, number], number>(
+    `SELECT id, max(ts) AS last FROM (SELECT id, subject, ts FROM audit_log
+       WHERE action = 'RECONCILIATION_RECORD_FALSE' AND ${system} AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ${COUNT_CAP})
+     GROUP BY subject ORDER BY last DESC LIMIT ?`,
+  ).pluck();
+  // a day's failures, newest first (the day counts if there is one; up to SYNC_IDS_PER_DAY are linked)
+  const syncFailures = sqlite.prepare<[string | null, number, number], number>(
+    `SELECT id FROM audit_log WHERE action = 'SYNCHRONIZATION' AND outcome = 'FAILURE' AND ${system} AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ${SYNC_IDS_PER_DAY}`,
+  ).pluck();
   const byFingerprint = sqlite.prepare(
     `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE fingerprint = ? AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
   );
@@ -137,17 +152,28 @@ export function createRuleQueries(sqlite: Sqlite) {
     countScimAuthFailures: (since: number, until: number) => n(scimAuth.get(since, until)),
     scimAuthFailureIds: (since: number, until: number, limit = 50) => (scimAuthIds.all(since, until, limit) as { id: number }[]).map((r) => r.id),
     authFailureCauses: (since: number, until: number) => authCauses.all(since, until) as { fingerprint: string | null; n: number }[],
-    /** SYNCHRONIZATION_ORPHAN entries of one source system (null: entries that name none) in a window */
+    /** SYNCHRONIZATION_ORPHAN entries of one source system (any case; null: entries that name none) in a window */
     countOrphans: (since: number, until: number, system: string | null) => n(orphans.get(system, since, until)),
-    /** distinct users with RECONCILIATION_RECORD_FALSE on one system in a window */
+    /** ids of those orphans, newest first */
+    orphanIds: (since: number, until: number, system: string | null, limit: number) => orphanIds.all(system, since, until, limit),
+    /** distinct users with RECONCILIATION_RECORD_FALSE on one system (any case) in a window */
     countReconciliationUsers: (since: number, until: number, system: string | null) => n(reconUsers.get(system, since, until)),
-    /** consecutive UTC days, counting back from the day of `at`, with a SYNCHRONIZATION FAILURE on the system (at most maxDays) */
-    syncFailureDays(at: number, system: string | null, maxDays: number): number {
+    /** the latest RECONCILIATION_RECORD_FALSE of each of those users, the latest first */
+    reconciliationIds: (since: number, until: number, system: string | null, limit: number) => reconIds.all(system, since, until, limit),
+    /**
+     * Consecutive UTC days, counting back from the day of `at`, with a SYNCHRONIZATION FAILURE on the
+     * system (any case; at most maxDays), and the failures that made them count: up to
+     * SYNC_IDS_PER_DAY per day, newest first. One index seek per day either way.
+     */
+    syncFailureDays(at: number, system: string | null, maxDays: number): { days: number; ids: number[] } {
       let run = 0;
+      const ids: number[] = [];
       for (let day = Math.floor(at / DAY); run < maxDays; day--, run++) {
-        if (!syncFailure.get(system, day * DAY, Math.min((day + 1) * DAY - 1, at))) break;
+        const found = syncFailures.all(system, day * DAY, Math.min((day + 1) * DAY - 1, at));
+        if (found.length === 0) break;
+        ids.push(...found);
       }
-      return run;
+      return { days: run, ids };
     },
     countFingerprint: (fingerprint: string, since: number, until: number) => n(byFingerprint.get(fingerprint, since, until)),
     /** ids of the entries of one failing request in a window, newest first */

@@ -101,6 +101,9 @@ const at = utcTime;
 /** the time of an entry in the rules' time zone (the business hours'), with weekday and offset */
 const local = (ms: number, c: RuleContext) => localTime(ms, c.businessHours.timeZone);
 const businessHours = (bh: BusinessHours) => `${daysLabel(bh.days)} ${bh.start}–${bh.end}, ${bh.timeZone}`;
+/** a target system as the synchronization rules group it: in lower case as SQLite's lower() folds it
+ * (ASCII only), the key of their indexes, so that one flag stands for the entries counted together */
+const systemKey = (system: string | null) => (system === null ? null : system.replace(/[A-Z]+/g, (c) => c.toLowerCase()));
 /** a window count; the queries stop counting at COUNT_CAP */
 const atLeast = (n: number) => (n >= COUNT_CAP ? `${COUNT_CAP}+` : String(n));
 
@@ -431,12 +434,14 @@ export const RULES: Rule[] = [
     evaluate({ entry, q, t }) {
       if (entry.outcome !== 'FAILURE') return null;
       // one index seek per day; a month is as far back as the title counts
-      const run = q.syncFailureDays(entry.ts, entry.targetSystem, Math.max(t.days!, 31));
+      const { days: run, ids } = q.syncFailureDays(entry.ts, entry.targetSystem, Math.max(t.days!, 31));
       if (run < t.days!) return null;
       return {
-        subject: entry.targetSystem ?? 'synchronization',
+        subject: systemKey(entry.targetSystem) ?? 'synchronization',
         title: `Synchronization${entry.targetSystem ? ` of ${entry.targetSystem}` : ''} failed ${run} days in a row`,
         explanation: `SYNCHRONIZATION FAILURE on each of the last ${run} days (UTC), the latest at ${at(entry.ts)}.`,
+        // the failures of each counted day (up to SYNC_IDS_PER_DAY a day)
+        related: ids,
       };
     },
   },
@@ -451,12 +456,15 @@ export const RULES: Rule[] = [
     thresholds: { orphans: { default: 50, label: 'orphans', max: COUNT_CAP }, windowMinutes: { default: 60, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
     needs: [],
     evaluate({ entry, q, t }) {
-      const count = q.countOrphans(entry.ts - t.windowMinutes! * MIN, entry.ts, entry.targetSystem);
+      const since = entry.ts - t.windowMinutes! * MIN;
+      const count = q.countOrphans(since, entry.ts, entry.targetSystem);
       if (count < t.orphans!) return null;
       return {
-        subject: entry.targetSystem ?? 'synchronization',
+        subject: systemKey(entry.targetSystem) ?? 'synchronization',
         title: `${atLeast(count)} orphan records in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} SYNCHRONIZATION_ORPHAN entries within ${minutes(t.windowMinutes!)}${entry.targetSystem ? ` (source ${entry.targetSystem})` : ''}.`,
+        // the orphans that crossed the threshold; an open flag then gains each new one as it comes
+        related: q.orphanIds(since, entry.ts, entry.targetSystem, Math.max(t.orphans!, 20)),
       };
     },
   },
@@ -471,12 +479,15 @@ export const RULES: Rule[] = [
     thresholds: { users: { default: 20, label: 'users', max: COUNT_CAP }, windowHours: { default: 24, label: 'window (hours)', max: MAX_WINDOW_HOURS } },
     needs: [],
     evaluate({ entry, q, t }) {
-      const users = q.countReconciliationUsers(entry.ts - t.windowHours! * HOUR, entry.ts, entry.targetSystem);
+      const since = entry.ts - t.windowHours! * HOUR;
+      const users = q.countReconciliationUsers(since, entry.ts, entry.targetSystem);
       if (users < t.users!) return null;
       return {
-        subject: entry.targetSystem ?? 'reconciliation',
+        subject: systemKey(entry.targetSystem) ?? 'reconciliation',
         title: `Reconciliation mismatches for ${atLeast(users)} users`,
         explanation: `RECONCILIATION_RECORD_FALSE for ${atLeast(users)} distinct users within ${hours(t.windowHours!)}${entry.targetSystem ? ` on ${entry.targetSystem}` : ''}.`,
+        // the latest mismatch of each user counted; an open flag then gains each new one as it comes
+        related: q.reconciliationIds(since, entry.ts, entry.targetSystem, Math.max(t.users!, 20)),
       };
     },
   },

@@ -159,10 +159,16 @@ export const auditLog = sqliteTable(
       .where(sql`${t.action} IN ('PROVISIONING_DELETE', 'PROVISIONING_DISABLE') AND ${t.protocol} = 'SCIM' AND ${t.outcome} = 'SUCCESS'`),
     index('audit_log_fingerprint_ts').on(t.fingerprint, t.ts).where(sql`${t.fingerprint} IS NOT NULL`),
     index('audit_log_5xx_ts').on(t.ts).where(sql`${t.http} >= 500`),
-    // the synchronization rules, per source system: tiny, only their own entries
-    index('audit_log_sync_failure_ts').on(t.targetSystem, t.ts).where(sql`${t.action} = 'SYNCHRONIZATION' AND ${t.outcome} = 'FAILURE'`),
-    index('audit_log_orphan_ts').on(t.targetSystem, t.ts).where(sql`${t.action} = 'SYNCHRONIZATION_ORPHAN'`),
-    index('audit_log_recon_false_ts').on(t.targetSystem, t.ts, t.subject).where(sql`${t.action} = 'RECONCILIATION_RECORD_FALSE'`),
+    // the synchronization rules, per source system: tiny, only their own entries. The system is
+    // compared case-insensitively ("Workday", "WORKDAY" are one feed), so the key is
+    // lower(target_system); the raw value is in the index too, which lets the queries read the index
+    // alone (without it SQLite reads each row to check the expression). Compromise: SQLite's lower()
+    // folds ASCII only, so names that differ only in the case of a non-ASCII letter stay two systems
+    // (a JS fold would need a stored column or an index on a custom function, which other SQLite
+    // tools could not write to).
+    index('audit_log_sync_failure_ts').on(sql`lower(${t.targetSystem})`, t.ts, t.targetSystem).where(sql`${t.action} = 'SYNCHRONIZATION' AND ${t.outcome} = 'FAILURE'`),
+    index('audit_log_orphan_ts').on(sql`lower(${t.targetSystem})`, t.ts, t.targetSystem).where(sql`${t.action} = 'SYNCHRONIZATION_ORPHAN'`),
+    index('audit_log_recon_false_ts').on(sql`lower(${t.targetSystem})`, t.ts, t.subject, t.targetSystem).where(sql`${t.action} = 'RECONCILIATION_RECORD_FALSE'`),
   ],
 );
 

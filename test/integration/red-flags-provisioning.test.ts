@@ -4,7 +4,7 @@
 // rule: a sequence that must raise it, and near misses that must not.
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { BASE, DAY, HOUR, MIN, add, flagsOf, fresh, linked, setContext, theFlag, utc } from '../red-flags-helper.js';
+import { BASE, DAY, HOUR, MIN, add, flagsOf, fresh, idsWhere, linked, setContext, theFlag, utc } from '../red-flags-helper.js';
 
 /** 00:00 UTC of the n-th of January 2026 */
 const JAN = (day: number, h = 0, m = 0) => Date.UTC(2026, 0, day, h, m);
@@ -157,17 +157,19 @@ const sync = (app: FastifyInstance, ts: number, outcome: 'SUCCESS' | 'FAILURE' =
 
 t.test('sync-failing-days: failures on 3 consecutive UTC days', async (t) => {
   const app = await fresh(t);
-  sync(app, JAN(12, 2));
-  sync(app, JAN(13, 23, 59));
+  const first = sync(app, JAN(12, 2));
+  const second = sync(app, JAN(13, 23, 59));
   t.equal(flagsOf(app, 'sync-failing-days').length, 0, '2 days: not yet');
   const third = sync(app, JAN(14, 0, 1)); // two minutes after the last one, but on the third day
-  const flag = theFlag(t, app, 'sync-failing-days', 'high', [third]);
-  t.equal(flag.subject, 'HR feed');
+  // the failures of each counted day are linked: each one's detail shows the flag
+  const flag = theFlag(t, app, 'sync-failing-days', 'high', [first, second, third]);
+  t.equal(flag.subject, 'hr feed');
+  t.same(app.repos.flags.flagsOfEntry(first).map((f) => f.id), [flag.id], "the first day's failure shows the flag in its detail");
   t.equal(flag.title, 'Synchronization of HR feed failed 3 days in a row');
   t.equal(flag.explanation, `SYNCHRONIZATION FAILURE on each of the last 3 days (UTC), the latest at ${utc(JAN(14, 0, 1))}.`);
 
   const fourth = sync(app, JAN(15, 2));
-  const after = theFlag(t, app, 'sync-failing-days', 'high', [third, fourth]);
+  const after = theFlag(t, app, 'sync-failing-days', 'high', [first, second, third, fourth]);
   t.equal(after.title, 'Synchronization of HR feed failed 4 days in a row', 'the fourth day extends the flag');
 });
 
@@ -200,6 +202,30 @@ t.test('sync-failing-days: one failure of each of three systems is not one syste
   );
 });
 
+t.test('sync-failing-days: the system is compared without its case ("Workday", "workday", "WORKDAY" are one feed)', async (t) => {
+  const app = await fresh(t);
+  const ids = [sync(app, JAN(12, 2), 'FAILURE', 'Workday'), sync(app, JAN(13, 2), 'FAILURE', 'workday'), sync(app, JAN(14, 2), 'FAILURE', 'WORKDAY')];
+  const flag = theFlag(t, app, 'sync-failing-days', 'high', ids);
+  t.equal(flag.subject, 'workday');
+  t.equal(flag.title, 'Synchronization of WORKDAY failed 3 days in a row', 'named as the latest entry spells it');
+  // near miss: a name that differs by more than case is another system
+  sync(app, JAN(12, 2), 'FAILURE', 'Okta');
+  sync(app, JAN(13, 2), 'FAILURE', 'okta ');
+  sync(app, JAN(14, 2), 'FAILURE', 'OKTA');
+  t.equal(flagsOf(app, 'sync-failing-days').length, 1, '"okta " (trailing space) breaks the run');
+});
+
+t.test('sync-failing-days: links up to 3 failures of each counted day, newest first', async (t) => {
+  const app = await fresh(t);
+  const day12 = [1, 2, 3, 4, 5].map((h) => sync(app, JAN(12, h)));
+  const day13 = [sync(app, JAN(13, 2))];
+  const day14 = [1, 2, 3, 4].map((h) => sync(app, JAN(14, h)));
+  const flag = flagsOf(app, 'sync-failing-days')[0]!;
+  t.ok(flag, 'raised on the 14th');
+  // the 14th's first failure raised it (with the 12th's 3 latest and the 13th's); each later one joins
+  t.same(linked(app, flag.id), [...day12.slice(2), ...day13, ...day14].sort((a, b) => a - b), "the 12th's 3 latest, the 13th's, and every one of the 14th");
+});
+
 // ─── orphan-volume ───────────────────────────────────────────────────────────────────────────────
 
 const orphan = (app: FastifyInstance, ts: number, n: number, targetSystem: string | null = 'Active Directory') =>
@@ -212,8 +238,10 @@ t.test('orphan-volume: 50 orphan records within 60 minutes', async (t) => {
   });
   t.equal(flagsOf(app, 'orphan-volume').length, 0, '49: not yet');
   const last = orphan(app, BASE + 60 * MIN, 49); // exactly 60 minutes after the first: inside
-  const flag = theFlag(t, app, 'orphan-volume', 'medium', [last]);
-  t.equal(flag.subject, 'Active Directory');
+  // the 50 orphans counted are linked
+  const flag = theFlag(t, app, 'orphan-volume', 'medium', idsWhere(app, "action = 'SYNCHRONIZATION_ORPHAN'"));
+  t.ok(linked(app, flag.id).includes(last));
+  t.equal(flag.subject, 'active directory');
   t.equal(flag.title, '50 orphan records in 60 minutes');
   t.equal(flag.explanation, '50 SYNCHRONIZATION_ORPHAN entries within 60 minutes (source Active Directory).');
 });
@@ -240,6 +268,29 @@ t.test('orphan-volume: 25 orphans from each of two sources are not 50 from the l
     'no flag says 50 orphans came from Workday (it sent 25)');
 });
 
+t.test('orphan-volume: the source is compared without its case', async (t) => {
+  const app = await fresh(t);
+  batch(app, () => {
+    for (let i = 0; i < 50; i++) orphan(app, BASE + i * 1000, i, ['SrcA', 'srca', 'SRCA'][i % 3]!);
+  });
+  const flag = theFlag(t, app, 'orphan-volume', 'medium', idsWhere(app, "action = 'SYNCHRONIZATION_ORPHAN'"));
+  t.equal(flag.subject, 'srca');
+  t.equal(flag.explanation, '50 SYNCHRONIZATION_ORPHAN entries within 60 minutes (source srca).');
+});
+
+t.test('orphan-volume: a flood links the orphans that crossed the threshold, then each new one', async (t) => {
+  const app = await fresh(t);
+  app.repos.rules.saveConfig({ 'orphan-volume': { thresholds: { orphans: 5 } } });
+  batch(app, () => {
+    for (let i = 0; i < 30; i++) orphan(app, BASE + i * 1000, i);
+  });
+  const all = idsWhere(app, "action = 'SYNCHRONIZATION_ORPHAN'");
+  const flag = flagsOf(app, 'orphan-volume')[0]!;
+  // threshold 5: the fifth linked the window's latest max(5, 20) = 5, each one after joined
+  t.same(linked(app, flag.id), all, 'every orphan of the window');
+  t.equal(flag.entry_count, 30);
+});
+
 // ─── reconciliation-drift ────────────────────────────────────────────────────────────────────────
 
 const mismatch = (app: FastifyInstance, ts: number, target: string) =>
@@ -253,8 +304,12 @@ t.test('reconciliation-drift: mismatches for 20 distinct users within 24 hours',
   mismatch(app, BASE + 19 * HOUR, 'user0'); // a repeat: still 19 users
   t.equal(flagsOf(app, 'reconciliation-drift').length, 0, '20 entries, 19 users: not yet');
   const last = mismatch(app, BASE + 20 * HOUR, 'user19');
-  const flag = theFlag(t, app, 'reconciliation-drift', 'medium', [last]);
-  t.equal(flag.subject, 'SAP');
+  // the latest mismatch of each of the 20 users counted is linked (user0's repeat, not its first)
+  const users = idsWhere(app, "action = 'RECONCILIATION_RECORD_FALSE'").filter((_, i) => i !== 0);
+  t.equal(users.length, 20);
+  const flag = theFlag(t, app, 'reconciliation-drift', 'medium', users);
+  t.ok(users.includes(last));
+  t.equal(flag.subject, 'sap');
   t.equal(flag.title, 'Reconciliation mismatches for 20 users');
   t.equal(flag.explanation, 'RECONCILIATION_RECORD_FALSE for 20 distinct users within 24 hours on SAP.');
 });
@@ -277,6 +332,15 @@ t.test('reconciliation-drift: 10 users on each of two systems are not 20 users o
   t.notOk(
     flagsOf(app, 'reconciliation-drift').some((f) => f.explanation.includes('for 20 distinct users') && f.explanation.includes('on Salesforce')),
     'no flag says 20 users drifted on Salesforce (10 did)');
+});
+
+t.test('reconciliation-drift: the system is compared without its case', async (t) => {
+  const app = await fresh(t);
+  batch(app, () => {
+    for (let i = 0; i < 20; i++) add(app, { ts: BASE + i * MIN, action: 'RECONCILIATION_RECORD_FALSE', principal: 'recon-job', target: `user${i}`, targetSystem: i % 2 ? 'sap' : 'SAP', outcome: 'FAILURE' });
+  });
+  const flag = theFlag(t, app, 'reconciliation-drift', 'medium', idsWhere(app, "action = 'RECONCILIATION_RECORD_FALSE'"));
+  t.equal(flag.subject, 'sap');
 });
 
 // ─── link-orphan-by-system-account ───────────────────────────────────────────────────────────────
@@ -303,8 +367,8 @@ t.test('link-orphan-by-system-account: a service account links an orphan', async
 t.test('sync-failing-days: the days threshold is configurable', async (t) => {
   const app = await fresh(t);
   app.repos.rules.saveConfig({ 'sync-failing-days': { thresholds: { days: 2 } } });
-  sync(app, JAN(12, 12));
+  const first = sync(app, JAN(12, 12));
   const second = sync(app, JAN(12, 12) + DAY);
-  theFlag(t, app, 'sync-failing-days', 'high', [second]);
+  theFlag(t, app, 'sync-failing-days', 'high', [first, second]);
   t.match(flagsOf(app, 'sync-failing-days')[0]!.title, /failed 2 days in a row/);
 });

@@ -294,6 +294,11 @@ t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)
   }
   t.equal(onLog.filter((sql) => sql.includes('subject = ? AND action')).length, 5, 'the counts and the ids statements were checked');
   t.equal(onLog.filter((sql) => sql.includes("outcome IS NOT 'FAILURE'")).length, 2, 'including the two that leave out failures');
+  // the synchronization rules: per system in any case, from their own partial indexes alone (keyed
+  // by lower(target_system), which holds the raw value too: without it each entry's row is read)
+  const bySystem = onLog.filter((sql) => sql.includes('lower(target_system) IS lower(?)'));
+  t.equal(bySystem.length, 5, 'orphan count and ids, reconciliation count and ids, sync failures of a day');
+  for (const sql of bySystem) t.match(plan(sql), /USING COVERING INDEX audit_log_(sync_failure|orphan|recon_false)_ts \(<expr>=\? AND ts>\? AND ts<\?\)/, `by system: ${plan(sql)}`);
   // scim-bulk-removal: a token's removals, from their own partial index alone
   const removals = onLog.filter((sql) => sql.includes('audit_log_scim_removal_ts'));
   t.equal(removals.length, 2, 'the removal count and ids');
