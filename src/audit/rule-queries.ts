@@ -98,9 +98,10 @@ export function createRuleQueries(sqlite: Sqlite) {
   const serverErrorIds = sqlite.prepare<[number, number, number], number>(
     `SELECT id FROM audit_log WHERE http >= 500 AND ts >= ? AND ts <= ? AND protocol = 'SCIM' ORDER BY ts DESC LIMIT ?`,
   ).pluck();
-  const fingerprintIds = sqlite.prepare<[string, number, number, number], number>(
-    `SELECT id FROM audit_log WHERE fingerprint = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?`,
-  ).pluck();
+  // with the first line of each (the error), to tell whether the failures counted together differ
+  const fingerprintEntries = sqlite.prepare<[string, number, number, number], { id: number; first: string }>(
+    `SELECT id, substr(log, 1, instr(log || char(10), char(10)) - 1) AS first FROM audit_log WHERE fingerprint = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?`,
+  );
   // one token's successful SCIM removals: their own small partial index (migration 0011), which
   // holds every column asked here, so neither query reads a row
   const removalsWhere = `principal = ? AND action IN ('PROVISIONING_DELETE', 'PROVISIONING_DISABLE') AND protocol = 'SCIM' AND outcome = 'SUCCESS'
@@ -176,8 +177,8 @@ export function createRuleQueries(sqlite: Sqlite) {
       return { days: run, ids };
     },
     countFingerprint: (fingerprint: string, since: number, until: number) => n(byFingerprint.get(fingerprint, since, until)),
-    /** ids of the entries of one failing request in a window, newest first */
-    fingerprintIds: (fingerprint: string, since: number, until: number, limit: number) => fingerprintIds.all(fingerprint, since, until, limit),
+    /** the entries of one failing request in a window, newest first: id and the first line of the log */
+    fingerprintEntries: (fingerprint: string, since: number, until: number, limit: number) => fingerprintEntries.all(fingerprint, since, until, limit),
     countServerErrors: (since: number, until: number) => n(serverErrors.get(since, until)),
     /** ids of the SCIM 5xx entries in a window, newest first */
     serverErrorIds: (since: number, until: number, limit: number) => serverErrorIds.all(since, until, limit),

@@ -590,7 +590,7 @@ export const RULES: Rule[] = [
     name: 'The same SCIM request failing again and again',
     severity: 'medium',
     source: 'Seed 000 › Failed syncs: the same operation failing',
-    description: 'The identity provider sends the same failing request again and again (same method, path and status).',
+    description: 'The identity provider sends failing requests with the same method and path that get the same status again and again (a retried request, or many alike, such as groups that already exist).',
     action: 'Read the error in the Log column and fix the data or mapping in the identity provider; it will keep retrying until then.',
     on: ['SCIM_REQUEST'],
     thresholds: { failures: { default: 5, label: 'failures', max: COUNT_CAP }, windowMinutes: { default: 30, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
@@ -600,11 +600,22 @@ export const RULES: Rule[] = [
       const since = entry.ts - t.windowMinutes! * MIN;
       const count = q.countFingerprint(entry.fingerprint, since, entry.ts);
       if (count < t.failures!) return null;
+      // "the same request" only in that sense: five different groups each created twice are five
+      // POST /Groups answered 409. Said as what was counted; the error is one example when they differ.
+      const [, request = entry.event, status = String(entry.http)] = /^scim:(.+) (\d{3})$/.exec(entry.fingerprint) ?? [];
+      const counted = q.fingerprintEntries(entry.fingerprint, since, entry.ts, Math.max(t.failures!, 20));
+      const last = firstLine(entry.log);
+      const alike = counted.every((e) => e.first === (counted[0]?.first ?? ''));
+      const errors = !alike
+        ? `The errors differ; the last, as one example: ${last}`
+        : count > counted.length
+          ? `The latest ${counted.length} gave the same error: ${last}`
+          : `Each gave the same error: ${last}`;
       return {
         subject: entry.fingerprint,
-        title: `${entry.event} failed ${atLeast(count)} times with ${entry.http}`,
-        explanation: `${atLeast(count)} identical failing SCIM requests (${entry.fingerprint.replace(/^scim:/, '')}) within ${minutes(t.windowMinutes!)}: ${firstLine(entry.log)}`,
-        related: q.fingerprintIds(entry.fingerprint, since, entry.ts, Math.max(t.failures!, 20)),
+        title: `${request} failed ${atLeast(count)} times with ${status}`,
+        explanation: `${request} answered ${status} ${atLeast(count)} times within ${minutes(t.windowMinutes!)} (counted together: same method, path and status). ${errors}`,
+        related: counted.map((e) => e.id),
       };
     },
   },

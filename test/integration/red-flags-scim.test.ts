@@ -104,8 +104,8 @@ t.test('scim-repeated-failure: the same GET failing with 404 five times', async 
   // the flag links all five failures, not just the one that tipped it
   const flag = theFlag(t, app, 'scim-repeated-failure', 'medium', idsWhere(app, `fingerprint = 'scim:GET /scim/v2/Users/${UNKNOWN_ID} 404'`));
   t.equal(flag.subject, `scim:GET /scim/v2/Users/${UNKNOWN_ID} 404`);
-  t.equal(flag.title, 'Get User failed 5 times with 404');
-  t.match(flag.explanation, `5 identical failing SCIM requests (GET /scim/v2/Users/${UNKNOWN_ID} 404) within 30 minutes: Get User failed (404)`);
+  t.equal(flag.title, `GET /scim/v2/Users/${UNKNOWN_ID} failed 5 times with 404`);
+  t.match(flag.explanation, new RegExp(`^GET /scim/v2/Users/${UNKNOWN_ID} answered 404 5 times within 30 minutes \\(counted together: same method, path and status\\)\\. Each gave the same error: Get User failed \\(404\\): `));
 });
 
 t.test('scim-repeated-failure: a failing create (409) repeated by the identity provider', async (t) => {
@@ -118,7 +118,20 @@ t.test('scim-repeated-failure: a failing create (409) repeated by the identity p
   const [flag] = flagsOf(b.app, 'scim-repeated-failure');
   t.ok(flag, 'raised');
   t.equal(flag!.subject, 'scim:POST /scim/v2/Users 409');
-  t.equal(flag!.title, 'Create User failed 5 times with 409');
+  t.equal(flag!.title, 'POST /scim/v2/Users failed 5 times with 409');
+  t.match(flag!.explanation, / Each gave the same error: Create User failed \(409\): /, 'the same user each time: the same error');
+});
+
+t.test('scim-repeated-failure: five different groups each created twice — said as what was counted, the error as one example', async (t) => {
+  const b = await build(t);
+  for (let i = 0; i < 5; i++) {
+    t.equal((await b.scim({ method: 'POST', url: '/Groups', payload: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `team${i}` } })).statusCode, 201);
+    t.equal((await b.scim({ method: 'POST', url: '/Groups', payload: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `team${i}` } })).statusCode, 409);
+  }
+  const flag = theFlag(t, b.app, 'scim-repeated-failure', 'medium', idsWhere(b.app, "fingerprint = 'scim:POST /scim/v2/Groups 409'"));
+  t.equal(flag.title, 'POST /scim/v2/Groups failed 5 times with 409', 'not "5 identical requests"');
+  t.notMatch(flag.explanation, /identical/);
+  t.match(flag.explanation, /^POST \/scim\/v2\/Groups answered 409 5 times within 30 minutes \(counted together: same method, path and status\)\. The errors differ; the last, as one example: Create Group failed \(409\): .*team4/);
 });
 
 t.test('scim-repeated-failure: near misses — 4 of one request and 1 of another', async (t) => {
