@@ -11,8 +11,17 @@ const SECRET_PARAM = new Set(['key', 'sig', 'signature', 'code', 'otp', 'pin', '
 
 const normalise = (name: string) => name.toLowerCase().replace(/[-_.\s]/g, '');
 
+/** isSecretKey() of the keys seen (request bodies repeat the same few dozen keys), at most 1,000 */
+const secretKeys = new Map<string, boolean>();
+
 export function isSecretKey(key: string): boolean {
-  return SECRET_WORD.test(normalise(key));
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = SECRET_WORD.test(normalise(key));
+    if (secretKeys.size >= 1000) secretKeys.clear();
+    secretKeys.set(key, secret);
+  }
+  return secret;
 }
 
 // "password=hunter2", "client_secret: abc", "\"pwd\":\"x\"" and "Authorization: Bearer …" in free text: the
@@ -25,6 +34,9 @@ const BASIC = /\b(Basic)\s+([A-Za-z0-9+/]{4,}={0,2})(?![\w+/=])/gi;
 /** Free text with the values of secret-looking key=value / key: value pairs and Bearer/Basic credentials replaced. */
 export function redactText(text: string): string {
   if (!/[:=]|bearer|basic/i.test(text)) return text;
+  // exact and cheap: a secret key's letters appear in the text without its separators (a URN has
+  // ":" but no secret word; checked before the pair scan, which cost a create ~6 µs per request)
+  if (!SECRET_WORD.test(normalise(text)) && !/basic\s/i.test(text)) return text;
   let out = '';
   let from = 0;
   PAIR.lastIndex = 0;
@@ -57,11 +69,14 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   const source = value as Record<string, unknown>;
   // the PATCH engine reads "op", "path" and "value" ignoring case (Entra ID sends "Path"/"Value"), so this does too
-  const pathNamesSecret = Object.entries(source).some(
-    ([key, v]) => key.toLowerCase() === 'path' && typeof v === 'string' && isSecretKey(v.split(/[.:[]/).pop() ?? ''),
-  );
+  let pathNamesSecret = false;
+  for (const key in source) {
+    const v = source[key];
+    if (key.length === 4 && key.toLowerCase() === 'path' && typeof v === 'string' && isSecretKey(v.split(/[.:[]/).pop() ?? '')) pathNamesSecret = true;
+  }
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(source)) {
+  for (const key in source) {
+    const v = source[key];
     const lower = key.toLowerCase();
     if (isSecretKey(key) || (pathNamesSecret && lower === 'value')) out[key] = REDACTED;
     // a .search filter or a PATCH path may compare the password: password eq "…"
