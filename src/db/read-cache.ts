@@ -9,11 +9,15 @@
 // - Inside a transaction nothing is cached or served from the cache: the transaction may see, or
 //   later roll back, what no committed state holds.
 //
-// data_version is read at most once until the microtask queue next runs, so the settings and token
-// checks of one request (or of the requests parsed from one socket read) cost one statement. A
-// request read from the network after another process committed always sees that commit; only
-// code that commits through a second connection and reads a cache in one synchronous run, after
-// an earlier read in the same run, would see the value from before (tests: await in between).
+// data_version is read at most once per turn of the event loop (a value read is used until the
+// next setImmediate runs), so the settings and token checks of the requests read from the network
+// in one turn cost one statement. Outside a transaction each statement begins a WAL read
+// transaction (shm locks): under bench:scim, one per request was ~6 % of the event loop in the
+// GET phase. A value read before another process's commit is used at most until the next check
+// phase: a request read from the network after that sees the commit (the CLI's commits are seen by
+// every request sent after the command returned). Code that commits through a second connection
+// of the same process and then reads a cache lets a setImmediate pass first (in tests, a request
+// through app.inject that reads or writes the database does).
 import type { Sqlite } from './connection.js';
 
 export interface ReadCache<K, V> {
@@ -23,7 +27,7 @@ export interface ReadCache<K, V> {
 }
 
 interface Watch {
-  /** data_version, read again once the microtask queue has run */
+  /** data_version, read again after the next setImmediate */
   version(): number;
 }
 
@@ -43,7 +47,7 @@ function watchOf(sqlite: Sqlite): Watch {
       if (!fresh) {
         current = dataVersion.get()!;
         fresh = true;
-        queueMicrotask(expire);
+        setImmediate(expire);
       }
       return current;
     },
