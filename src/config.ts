@@ -13,6 +13,7 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Unsafe<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>({ ...LogLevel, default: 'info' }),
   TZ: Type.String({ minLength: 1, default: 'UTC' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
+  DURABLE_READS: Type.Boolean({ default: false }),
   SCIM_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1048576 }),
   SESSION_IDLE_MINUTES: Type.Integer({ minimum: 1, default: 30 }),
   SESSION_MAX_HOURS: Type.Integer({ minimum: 1, default: 8 }),

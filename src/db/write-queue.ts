@@ -1,5 +1,6 @@
 // Group commit: the writes submitted while the previous group is being made durable share one
-// COMMIT, and every caller is answered only once its COMMIT is on disk. A job that throws has none
+// COMMIT, and every caller is answered only once its COMMIT is on disk (unless it asked for less:
+// durable: false answers at the COMMIT, for writes that record a request that changed nothing). A job that throws has none
 // of its writes kept (the group is run again with a SAVEPOINT per job); the others are unaffected.
 //
 // Durability without stopping the event loop: a group COMMITs with synchronous=NORMAL (SQLite
@@ -23,6 +24,8 @@ interface Job {
   onError?: (error: unknown) => void;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** answered after the group's fsync (true) or as soon as its COMMIT returned (false) */
+  durable: boolean;
   outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
 }
 
@@ -31,11 +34,21 @@ export interface WriteQueue {
    * Runs `run` inside the next group transaction. If it throws, its savepoint is rolled back,
    * `onError` may record the failure in the same transaction, and the promise rejects with the error.
    */
-  submit<T>(run: () => T, onError?: (error: unknown) => void): Promise<T>;
+  submit<T>(run: () => T, onError?: (error: unknown) => void, options?: SubmitOptions): Promise<T>;
   /** Commits whatever is queued now and waits for the disk (at shutdown); the queue stays usable. */
   flush(): void;
   /** flush(), then lets go of the WAL file (before the connection closes) */
   close(): void;
+}
+
+export interface SubmitOptions {
+  /**
+   * false: the promise settles once the group's COMMIT returned (the write is visible to every
+   * connection and survives a crash of the process), without waiting for the fsync that makes it
+   * survive a power loss, which follows at once. For writes that record something that changed
+   * nothing (the audit entry of a read or of a refused request). Default true.
+   */
+  durable?: boolean;
 }
 
 export interface WriteQueueOptions {
@@ -207,13 +220,22 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
       for (const job of batch) settle(job);
       return schedule();
     }
-    syncing = batch;
+    // what waits for no fsync is answered now; the rest when the sync returns
+    let waiting = batch;
+    if (batch.some((job) => !job.durable)) {
+      waiting = [];
+      for (const job of batch) {
+        if (job.durable) waiting.push(job);
+        else settle(job);
+      }
+    }
+    syncing = waiting;
     syncInFlight = true;
     fdatasync(fd, (error) => {
       syncInFlight = false;
-      if (syncing === batch) {
+      if (syncing === waiting) {
         syncing = null;
-        for (const job of batch) {
+        for (const job of waiting) {
           if (error) job.reject(error);
           else settle(job);
         }
@@ -274,9 +296,9 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   }
 
   return {
-    submit<T>(run: () => T, onError?: (error: unknown) => void): Promise<T> {
+    submit<T>(run: () => T, onError?: (error: unknown) => void, submitOptions?: SubmitOptions): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ run, onError, resolve: resolve as (v: unknown) => void, reject });
+        queue.push({ run, onError, resolve: resolve as (v: unknown) => void, reject, durable: submitOptions?.durable ?? true });
         schedule();
       });
     },

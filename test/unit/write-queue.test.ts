@@ -41,6 +41,32 @@ t.test('jobs of one turn share a commit; each is answered after it, a failing on
   t.equal(sqlite.pragma('synchronous', { simple: true }), 2, 'durable commits: synchronous=FULL');
 });
 
+t.test('durable: false answers at the COMMIT, the others of its group after the fsync', async (t) => {
+  const { path, sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite);
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  await queue.submit(() => insert.run('first')); // the WAL file exists: later groups sync on the pool
+  const order: string[] = [];
+  const durable = queue.submit(() => insert.run('durable')).then(() => order.push('durable'));
+  const read = queue
+    .submit(() => insert.run('read'), undefined, { durable: false })
+    .then(() => {
+      order.push('read');
+      // answered: committed and visible to another connection, its durable neighbour not yet answered
+      const other = new Database(path, { readonly: true });
+      const n = (other.prepare("SELECT count(*) AS n FROM scratch WHERE value IN ('read', 'durable')").get() as { n: number }).n;
+      other.close();
+      return n;
+    });
+  t.equal(await read, 2, 'the group is committed when the non-durable job is answered');
+  await durable;
+  t.same(order, ['read', 'durable'], 'the durable job waited for the fsync');
+  const failing = queue.submit(() => {
+    throw new Error('no');
+  }, undefined, { durable: false });
+  await t.rejects(failing, { message: 'no' }, 'a failing non-durable job is rejected as any other');
+});
+
 t.test('a job that fails can record its failure in the same transaction', async (t) => {
   const { sqlite } = setup(t);
   const queue = createWriteQueue(sqlite);

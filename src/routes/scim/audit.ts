@@ -111,7 +111,10 @@ export async function logOnSend(request: FastifyRequest, reply: FastifyReply): P
   const ctx = request.scimAudit;
   if (!ctx || ctx.written || ctx.skip) return;
   try {
-    await request.server.writeQueue.submit(() => appendScimEntry(request, reply.statusCode));
+    // the request changed nothing: unless DURABLE_READS is set, it is answered once its entry is
+    // committed (visible, and kept if the process dies), not after the fsync that follows
+    const durable = request.server.config.DURABLE_READS;
+    await request.server.writeQueue.submit(() => appendScimEntry(request, reply.statusCode), undefined, { durable });
   } catch (error) {
     request.log.error({ err: error }, 'could not append the audit entry of a SCIM request');
   }
