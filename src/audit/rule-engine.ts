@@ -120,7 +120,8 @@ export function createRuleEngine(deps: {
               title: finding.title,
               explanation: finding.explanation,
               action: rule.action,
-              entryIds: [...(finding.related ?? []), entry.id],
+              entryId: entry.id,
+              related: finding.related,
               now: clock(),
             }),
           );

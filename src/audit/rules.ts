@@ -29,8 +29,12 @@ export interface Finding {
   subject: string;
   title: string;
   explanation: string;
-  /** earlier entries that belong to the flag, besides the one just written */
-  related?: number[];
+  /**
+   * earlier entries that belong to the flag, besides the one just written; a function is called only
+   * when the flag is new (an open flag already links them: each counted entry that came since raised
+   * it again and was linked then), so a flood does not re-read its window for every entry
+   */
+  related?: number[] | (() => number[]);
   severity?: Severity;
 }
 
@@ -140,7 +144,7 @@ export const RULES: Rule[] = [
         subject: target.toLowerCase(),
         title: `${atLeast(failures)} failed sign-ins for "${target}" in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(failures)} LOGIN FAILURE entries for "${target}" within ${minutes(t.windowMinutes!)}, the last from ${entry.sourceIp ?? 'an unknown address'}. ${locked ? 'USER_ACCOUNT_LOCKED followed.' : 'No USER_ACCOUNT_LOCKED followed: the attempts were not stopped by a lock.'}`,
-        related: q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
+        related: () => q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
         severity: locked ? 'medium' : 'high',
       };
     },
@@ -165,7 +169,7 @@ export const RULES: Rule[] = [
         subject: target.toLowerCase(),
         title: `"${target}" signed in after ${atLeast(failures)} failures`,
         explanation: `LOGIN SUCCESS for "${target}" from ${entry.sourceIp ?? 'an unknown address'} at ${at(entry.ts)}, after ${atLeast(failures)} failed attempts within ${minutes(t.windowMinutes!)}.`,
-        related: q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
+        related: () => q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
       };
     },
   },
@@ -330,7 +334,7 @@ export const RULES: Rule[] = [
         subject: target.toLowerCase(),
         title: `${atLeast(count)} password changes for "${target}" in ${hours(t.windowHours!)}`,
         explanation: `${atLeast(count)} CHANGE_PASSWORD entries for "${target}" within ${hours(t.windowHours!)} (failed attempts not counted).`,
-        related: q.idsForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, NOT_FAILURE, 20),
+        related: () => q.idsForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, NOT_FAILURE, 20),
       };
     },
   },
@@ -417,7 +421,7 @@ export const RULES: Rule[] = [
         subject: target.toLowerCase(),
         title: `Provisioning of "${target}" retried ${atLeast(count)} times`,
         explanation: `${atLeast(count)} RETRY_PROVISIONING entries for "${target}" within ${hours(t.windowHours!)}${entry.targetSystem ? ` (last on ${entry.targetSystem})` : ''}.`,
-        related: q.idsForSubject(target, 'RETRY_PROVISIONING', since, entry.ts, null, 20),
+        related: () => q.idsForSubject(target, 'RETRY_PROVISIONING', since, entry.ts, null, 20),
       };
     },
   },
@@ -464,7 +468,7 @@ export const RULES: Rule[] = [
         title: `${atLeast(count)} orphan records in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} SYNCHRONIZATION_ORPHAN entries within ${minutes(t.windowMinutes!)}${entry.targetSystem ? ` (source ${entry.targetSystem})` : ''}.`,
         // the orphans that crossed the threshold; an open flag then gains each new one as it comes
-        related: q.orphanIds(since, entry.ts, entry.targetSystem, Math.max(t.orphans!, 20)),
+        related: () => q.orphanIds(since, entry.ts, entry.targetSystem, Math.max(t.orphans!, 20)),
       };
     },
   },
@@ -487,7 +491,7 @@ export const RULES: Rule[] = [
         title: `Reconciliation mismatches for ${atLeast(users)} users`,
         explanation: `RECONCILIATION_RECORD_FALSE for ${atLeast(users)} distinct users within ${hours(t.windowHours!)}${entry.targetSystem ? ` on ${entry.targetSystem}` : ''}.`,
         // the latest mismatch of each user counted; an open flag then gains each new one as it comes
-        related: q.reconciliationIds(since, entry.ts, entry.targetSystem, Math.max(t.users!, 20)),
+        related: () => q.reconciliationIds(since, entry.ts, entry.targetSystem, Math.max(t.users!, 20)),
       };
     },
   },
@@ -533,7 +537,7 @@ export const RULES: Rule[] = [
         subject: 'scim-auth',
         title: `${atLeast(count)} SCIM requests refused with 401 in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} SCIM 401 responses within ${minutes(t.windowMinutes!)}. Cause: ${causes.join('; ')}.`,
-        related: q.scimAuthFailureIds(since, entry.ts, 50),
+        related: () => q.scimAuthFailureIds(since, entry.ts, 50),
       };
     },
   },
@@ -557,7 +561,7 @@ export const RULES: Rule[] = [
         title: `${atLeast(count)} SCIM server errors in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} SCIM responses with status 500 or above within ${minutes(t.windowMinutes!)}, the last at ${at(entry.ts)}: ${firstLine(entry.log)}`,
         // the errors that crossed the threshold; an open flag then gains each new one as it comes
-        related: q.serverErrorIds(since, entry.ts, Math.max(t.errors!, 20)),
+        related: () => q.serverErrorIds(since, entry.ts, Math.max(t.errors!, 20)),
       };
     },
   },
@@ -572,16 +576,17 @@ export const RULES: Rule[] = [
     thresholds: { removals: { default: 20, label: 'deletions or deactivations', max: COUNT_CAP }, windowMinutes: { default: 10, label: 'window (minutes)', max: MAX_WINDOW_MINUTES } },
     needs: [],
     evaluate({ entry, q, t }) {
-      if (entry.protocol !== 'SCIM' || entry.outcome !== 'SUCCESS' || !entry.principal) return null;
+      const principal = entry.principal;
+      if (entry.protocol !== 'SCIM' || entry.outcome !== 'SUCCESS' || !principal) return null;
       const since = entry.ts - t.windowMinutes! * MIN;
-      const count = q.countScimRemovals(entry.principal, since, entry.ts);
+      const count = q.countScimRemovals(principal, since, entry.ts);
       if (count < t.removals!) return null;
       return {
         subject: `scim-removal|${entry.principal}`,
         title: `${atLeast(count)} deletions or deactivations over SCIM in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} PROVISIONING_DELETE / PROVISIONING_DISABLE entries over SCIM within ${minutes(t.windowMinutes!)}, by token "${entry.principal}".`,
         // the removals that crossed the threshold; an open flag then gains each new one as it comes
-        related: q.scimRemovalIds(entry.principal, since, entry.ts, Math.max(t.removals!, 20)),
+        related: () => q.scimRemovalIds(principal, since, entry.ts, Math.max(t.removals!, 20)),
       };
     },
   },

@@ -54,9 +54,23 @@ export function createFlagRepository(sqlite: Sqlite) {
 
   return {
     /** Opens a flag for (rule, subject) or refreshes the open one, and links the entries. Returns the flag id. */
-    raise(f: { rule: string; subject: string; severity: Severity; title: string; explanation: string; action: string; entryIds: number[]; now: number }): number {
-      const last = Math.max(...f.entryIds);
+    raise(f: {
+      rule: string;
+      subject: string;
+      severity: Severity;
+      title: string;
+      explanation: string;
+      action: string;
+      /** the entry that raised it */
+      entryId: number;
+      /** earlier entries that belong to it; a function is called only for a new flag (see Finding.related) */
+      related?: number[] | (() => number[]);
+      now: number;
+    }): number {
       const existing = openFor.get(f.rule, f.subject) as { id: number; lastEntryId: number | null } | undefined;
+      const related = typeof f.related === 'function' ? (existing ? [] : f.related()) : (f.related ?? []);
+      const entryIds = [...related, f.entryId];
+      const last = Math.max(...entryIds);
       let id: number;
       let linked = 0;
       if (existing) {
@@ -68,12 +82,12 @@ export function createFlagRepository(sqlite: Sqlite) {
         refresh.run({ id, title: f.title, explanation: f.explanation, action: f.action, severity: f.severity, entryId: last, now: f.now });
       } else {
         id = Number(
-          insert.run({ rule: f.rule, subject: f.subject, severity: f.severity, title: f.title, explanation: f.explanation, action: f.action, firstId: Math.min(...f.entryIds), lastId: last, now: f.now })
+          insert.run({ rule: f.rule, subject: f.subject, severity: f.severity, title: f.title, explanation: f.explanation, action: f.action, firstId: Math.min(...entryIds), lastId: last, now: f.now })
             .lastInsertRowid,
         );
       }
       let added = 0;
-      for (const entryId of f.entryIds) if (entryId > linked) added += link.run(id, entryId).changes;
+      for (const entryId of entryIds) if (entryId > linked) added += link.run(id, entryId).changes;
       if (added) bump.run(added, id);
       return id;
     },
