@@ -17,7 +17,9 @@ export function safeNext(next: string | undefined): string {
   if (!next || !next.startsWith('/') || /[\u0000-\u001f\u007f\\]/.test(next)) return '/';
   try {
     const url = new URL(next, 'http://iamtrail.invalid');
-    if (url.origin !== 'http://iamtrail.invalid') return '/';
+    // a path that normalises to "//host" ("/.//evil.com", "/a/..//evil.com") is a protocol-relative
+    // URL once it is sent back in Location: another site
+    if (url.origin !== 'http://iamtrail.invalid' || url.pathname.startsWith('//')) return '/';
     return `${url.pathname}${url.search}`;
   } catch {
     return '/';
