@@ -24,9 +24,9 @@ export function isSecretKey(key: string): boolean {
   return secret;
 }
 
-// "password=hunter2", "client_secret: abc", "\"pwd\":\"x\"" and "Authorization: Bearer …" in free text: the
-// key (optionally quoted), "=" or ":", and the value (quoted, a scheme and its credential, or a word)
-const PAIR = /(["']?)([A-Za-z][\w.-]*)\1(\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|(?:Bearer|Basic)\s+[^\s,;&]+|[^\s,;&"'})\]]+)/gi;
+// "password=hunter2", "client_secret: abc", "\"pwd\":\"x\"", ":password => x" and "Authorization: Bearer …" in
+// free text: the key (optionally quoted), "=", ":", "=>" or ":=", and the value (quoted, a scheme and its credential, or a word)
+const PAIR = /(["']?)([A-Za-z][\w.-]*)\1(\s*(?:=>|:=|[:=])\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|(?:Bearer|Basic)\s+[^\s,;&]+|[^\s,;&"'})\]]+)/gi;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi;
 // Basic only when what follows decodes to user:password, so that "Basic authentication" stays
 const BASIC = /\b(Basic)\s+([A-Za-z0-9+/]{4,}={0,2})(?![\w+/=])/gi;
@@ -58,7 +58,8 @@ export function redactText(text: string): string {
 
 /** Whether a text (e.g. a serialised JSON value) may hold anything redact() would replace: a cheap test before a deep copy. */
 export function mayHoldSecret(text: string): boolean {
-  return isSecretKey(text) || /basic\s/i.test(text);
+  // not isSecretKey(): its cache is for keys, not whole texts; in JSON a tab after "Basic" is "\t"
+  return SECRET_WORD.test(normalise(text)) || /basic(?:\s|\\[tnr])/i.test(text);
 }
 
 /** Deep copy of a JSON value with every secret replaced, including PATCH ops whose path names one and secrets inside strings. */
@@ -108,8 +109,9 @@ export function redactQuery(query: string): string {
       if (name.toLowerCase() === 'filter') {
         const value = pair.slice(eq + 1);
         const text = decoded(value);
-        // a value that does not decode is redacted whole when it names the password at all
-        if (text === undefined) return /password/i.test(value) ? `${key}=${REDACTED}` : pair;
+        // a value that does not decode cannot be parsed either (the request fails): redacted whole,
+        // since "%70assword" names the password without saying "password"
+        if (text === undefined) return `${key}=${REDACTED}`;
         const redacted = redactFilterPasswords(text);
         return redacted === text ? pair : `${key}=${encodeURIComponent(redacted)}`;
       }
