@@ -30,11 +30,13 @@ export interface Finding {
   title: string;
   explanation: string;
   /**
-   * earlier entries that belong to the flag, besides the one just written; a function is called only
-   * when the flag is new (an open flag already links them: each counted entry that came since raised
-   * it again and was linked then), so a flood does not re-read its window for every entry
+   * earlier entries that belong to the flag, besides the one just written. A function is given the
+   * time from which entries are worth reading: the window's start for a new flag (-Infinity), and for
+   * an open flag the time of the last entry it links, so a flood does not re-read its whole window
+   * for every entry while a new burst under an open flag (failures that did not raise it themselves:
+   * below the threshold again, or counted by a rule that only a success raises) is still linked.
    */
-  related?: number[] | (() => number[]);
+  related?: number[] | ((after: number) => number[]);
   severity?: Severity;
 }
 
@@ -144,7 +146,7 @@ export const RULES: Rule[] = [
         subject: target.toLowerCase(),
         title: `${atLeast(failures)} failed sign-ins for "${target}" in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(failures)} LOGIN FAILURE entries for "${target}" within ${minutes(t.windowMinutes!)}, the last from ${entry.sourceIp ?? 'an unknown address'}. ${locked ? 'USER_ACCOUNT_LOCKED followed.' : 'No USER_ACCOUNT_LOCKED followed: the attempts were not stopped by a lock.'}`,
-        related: () => q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
+        related: (after) => q.idsForSubject(target, 'LOGIN', Math.max(since, after), entry.ts, 'FAILURE', 20),
         severity: locked ? 'medium' : 'high',
       };
     },
@@ -169,7 +171,7 @@ export const RULES: Rule[] = [
         subject: target.toLowerCase(),
         title: `"${target}" signed in after ${atLeast(failures)} failures`,
         explanation: `LOGIN SUCCESS for "${target}" from ${entry.sourceIp ?? 'an unknown address'} at ${at(entry.ts)}, after ${atLeast(failures)} failed attempts within ${minutes(t.windowMinutes!)}.`,
-        related: () => q.idsForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE', 20),
+        related: (after) => q.idsForSubject(target, 'LOGIN', Math.max(since, after), entry.ts, 'FAILURE', 20),
       };
     },
   },
@@ -334,7 +336,7 @@ export const RULES: Rule[] = [
         subject: target.toLowerCase(),
         title: `${atLeast(count)} password changes for "${target}" in ${hours(t.windowHours!)}`,
         explanation: `${atLeast(count)} CHANGE_PASSWORD entries for "${target}" within ${hours(t.windowHours!)} (failed attempts not counted).`,
-        related: () => q.idsForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, NOT_FAILURE, 20),
+        related: (after) => q.idsForSubject(target, 'CHANGE_PASSWORD', Math.max(since, after), entry.ts, NOT_FAILURE, 20),
       };
     },
   },
@@ -421,7 +423,7 @@ export const RULES: Rule[] = [
         subject: target.toLowerCase(),
         title: `Provisioning of "${target}" retried ${atLeast(count)} times`,
         explanation: `${atLeast(count)} RETRY_PROVISIONING entries for "${target}" within ${hours(t.windowHours!)}${entry.targetSystem ? ` (last on ${entry.targetSystem})` : ''}.`,
-        related: () => q.idsForSubject(target, 'RETRY_PROVISIONING', since, entry.ts, null, 20),
+        related: (after) => q.idsForSubject(target, 'RETRY_PROVISIONING', Math.max(since, after), entry.ts, null, 20),
       };
     },
   },
@@ -468,7 +470,7 @@ export const RULES: Rule[] = [
         title: `${atLeast(count)} orphan records in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} SYNCHRONIZATION_ORPHAN entries within ${minutes(t.windowMinutes!)}${entry.targetSystem ? ` (source ${entry.targetSystem})` : ''}.`,
         // the orphans that crossed the threshold; an open flag then gains each new one as it comes
-        related: () => q.orphanIds(since, entry.ts, entry.targetSystem, Math.max(t.orphans!, 20)),
+        related: (after) => q.orphanIds(Math.max(since, after), entry.ts, entry.targetSystem, Math.max(t.orphans!, 20)),
       };
     },
   },
@@ -491,7 +493,7 @@ export const RULES: Rule[] = [
         title: `Reconciliation mismatches for ${atLeast(users)} users`,
         explanation: `RECONCILIATION_RECORD_FALSE for ${atLeast(users)} distinct users within ${hours(t.windowHours!)}${entry.targetSystem ? ` on ${entry.targetSystem}` : ''}.`,
         // the latest mismatch of each user counted; an open flag then gains each new one as it comes
-        related: () => q.reconciliationIds(since, entry.ts, entry.targetSystem, Math.max(t.users!, 20)),
+        related: (after) => q.reconciliationIds(Math.max(since, after), entry.ts, entry.targetSystem, Math.max(t.users!, 20)),
       };
     },
   },
@@ -537,7 +539,7 @@ export const RULES: Rule[] = [
         subject: 'scim-auth',
         title: `${atLeast(count)} SCIM requests refused with 401 in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} SCIM 401 responses within ${minutes(t.windowMinutes!)}. Cause: ${causes.join('; ')}.`,
-        related: () => q.scimAuthFailureIds(since, entry.ts, 50),
+        related: (after) => q.scimAuthFailureIds(Math.max(since, after), entry.ts, 50),
       };
     },
   },
@@ -561,7 +563,7 @@ export const RULES: Rule[] = [
         title: `${atLeast(count)} SCIM server errors in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} SCIM responses with status 500 or above within ${minutes(t.windowMinutes!)}, the last at ${at(entry.ts)}: ${firstLine(entry.log)}`,
         // the errors that crossed the threshold; an open flag then gains each new one as it comes
-        related: () => q.serverErrorIds(since, entry.ts, Math.max(t.errors!, 20)),
+        related: (after) => q.serverErrorIds(Math.max(since, after), entry.ts, Math.max(t.errors!, 20)),
       };
     },
   },
@@ -586,7 +588,7 @@ export const RULES: Rule[] = [
         title: `${atLeast(count)} deletions or deactivations over SCIM in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(count)} PROVISIONING_DELETE / PROVISIONING_DISABLE entries over SCIM within ${minutes(t.windowMinutes!)}, by token "${entry.principal}".`,
         // the removals that crossed the threshold; an open flag then gains each new one as it comes
-        related: () => q.scimRemovalIds(principal, since, entry.ts, Math.max(t.removals!, 20)),
+        related: (after) => q.scimRemovalIds(principal, Math.max(since, after), entry.ts, Math.max(t.removals!, 20)),
       };
     },
   },

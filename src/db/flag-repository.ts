@@ -29,6 +29,7 @@ const COLUMNS = `id, rule, subject, severity, title, explanation, action, status
   closed_at AS closedAt, closed_by AS closedBy, note`;
 
 export function createFlagRepository(sqlite: Sqlite) {
+  const tsOf = sqlite.prepare('SELECT ts FROM audit_log WHERE id = ?').pluck();
   const openFor = sqlite.prepare(`SELECT id, last_entry_id AS lastEntryId FROM red_flags WHERE rule = ? AND subject = ? AND status = 'open'`);
   const insert = sqlite.prepare(
     `INSERT INTO red_flags (rule, subject, severity, title, explanation, action, status, entry_count, first_entry_id, last_entry_id, raised_at, updated_at)
@@ -63,12 +64,16 @@ export function createFlagRepository(sqlite: Sqlite) {
       action: string;
       /** the entry that raised it */
       entryId: number;
-      /** earlier entries that belong to it; a function is called only for a new flag (see Finding.related) */
-      related?: number[] | (() => number[]);
+      /** earlier entries that belong to it; a function is given the time from which to read them (see Finding.related) */
+      related?: number[] | ((after: number) => number[]);
       now: number;
     }): number {
       const existing = openFor.get(f.rule, f.subject) as { id: number; lastEntryId: number | null } | undefined;
-      const related = typeof f.related === 'function' ? (existing ? [] : f.related()) : (f.related ?? []);
+      let related = f.related ?? [];
+      if (typeof related === 'function') {
+        const lastTs = existing?.lastEntryId ? (tsOf.get(existing.lastEntryId) as number | null | undefined) : undefined;
+        related = related(typeof lastTs === 'number' ? lastTs : -Infinity);
+      }
       const entryIds = [...related, f.entryId];
       const last = Math.max(...entryIds);
       let id: number;

@@ -70,6 +70,26 @@ t.test('login-brute-force: the letter case of the username opens no second flag 
   t.equal(flagsOf(app, 'login-success-after-failures')[0]!.subject, 'victim');
 });
 
+t.test('an open flag links a new burst: failures under the threshold again, and failures that only a success raises on', async (t) => {
+  const app = await fresh(t);
+  const first: number[] = [];
+  for (let i = 0; i < 5; i++) first.push(add(app, fail('bob', BASE + i * MIN)));
+  const brute = flagsOf(app, 'login-brute-force')[0]!;
+  const later = BASE + 24 * HOUR;
+  const burst: number[] = [];
+  for (let i = 0; i < 5; i++) burst.push(add(app, fail('bob', later + i * MIN)));
+  t.equal(flagsOf(app, 'login-brute-force').length, 1, 'the open flag is refreshed, not doubled');
+  t.same(linked(app, brute.id), [...first, ...burst], 'the four failures of the next day, under the threshold, are linked with the fifth');
+
+  const f1 = [0, 1, 2].map((i) => add(app, fail('carol', BASE + i * MIN)));
+  const s1 = add(app, success('carol', BASE + 3 * MIN));
+  const f2 = [0, 1, 2].map((i) => add(app, fail('carol', later + i * MIN)));
+  const s2 = add(app, success('carol', later + 3 * MIN));
+  const saf = flagsOf(app, 'login-success-after-failures');
+  t.equal(saf.length, 1);
+  t.same(linked(app, saf[0]!.id), [...f1, s1, ...f2, s2], 'the failures before the second success are linked too');
+});
+
 t.test('login-brute-force: a wall of failures on one account is counted up to 1000 and each failure linked once', async (t) => {
   const app = await fresh(t);
   const ids: number[] = [];
