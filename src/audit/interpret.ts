@@ -40,10 +40,11 @@ function failedAttempt(summary: string): Guidance {
 }
 
 /**
- * Picks, in order: the principal variant (principal = / ≠ target) — unless the entry failed and the
- * catalog has failure guidance, since a failed change changed nothing; for a SCIM entry with a 4xx/5xx
- * status, the guidance of that status; for a successful SCIM entry, the code's SCIM guidance; the
- * outcome variant; else the default. Never throws: an unknown or missing code gets generic guidance.
+ * Picks, in order: the principal variant (principal = / ≠ target) — unless the entry failed, since a
+ * failed change changed nothing (unless the code records a failure itself: failureIsTheEvent); for a
+ * SCIM entry with a 4xx/5xx status, the guidance of that status; for a successful SCIM entry, the
+ * code's SCIM guidance; the failure guidance (the catalog's, else failedAttempt()); the SUCCESS
+ * variant; else the default. Never throws: an unknown or missing code gets generic guidance.
  */
 export function interpret(entry: InterpretableEntry): Interpretation {
   const code = text(entry.action).toUpperCase() || null;

@@ -1,6 +1,7 @@
 // The red-flag rules: each red flag of the audit-event guide (seed 004) and each anomaly of the IAM
 // Logs screen (seed 000), as a named rule with documented, configurable thresholds. A rule looks at
 // the entry just written and, with indexed window queries, at the entries around it.
+import { fold } from '../scim/fold.js';
 import type { StoredAuditEntry } from './entry.js';
 import type { Severity } from '../db/flag-repository.js';
 import { daysLabel, inMaintenanceWindow, isIn, localTime, utcTime, withinBusinessHours, type BusinessHours, type RuleContext } from './rule-config.js';
@@ -132,7 +133,7 @@ export const RULES: Rule[] = [
         const failures = q.countForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE');
         if (failures < t.failures!) return null;
         return {
-          subject: target.toLowerCase(),
+          subject: fold(target),
           title: `${atLeast(failures)} failed sign-ins for "${target}" — account locked`,
           explanation: `${atLeast(failures)} failed sign-ins for "${target}" within ${minutes(t.windowMinutes!)}; USER_ACCOUNT_LOCKED followed at ${at(entry.ts)}, so further guessing is blocked for now.`,
           severity: 'medium',
@@ -143,7 +144,7 @@ export const RULES: Rule[] = [
       if (failures < t.failures!) return null;
       const locked = q.countForSubject(target, 'USER_ACCOUNT_LOCKED', since, entry.ts) > 0;
       return {
-        subject: target.toLowerCase(),
+        subject: fold(target),
         title: `${atLeast(failures)} failed sign-ins for "${target}" in ${minutes(t.windowMinutes!)}`,
         explanation: `${atLeast(failures)} LOGIN FAILURE entries for "${target}" within ${minutes(t.windowMinutes!)}, the last from ${entry.sourceIp ?? 'an unknown address'}. ${locked ? 'USER_ACCOUNT_LOCKED followed.' : 'No USER_ACCOUNT_LOCKED followed: the attempts were not stopped by a lock.'}`,
         related: (after) => q.idsForSubject(target, 'LOGIN', Math.max(since, after), entry.ts, 'FAILURE', 20),
@@ -168,7 +169,7 @@ export const RULES: Rule[] = [
       const failures = q.countForSubject(target, 'LOGIN', since, entry.ts, 'FAILURE');
       if (failures < t.failures!) return null;
       return {
-        subject: target.toLowerCase(),
+        subject: fold(target),
         title: `"${target}" signed in after ${atLeast(failures)} failures`,
         explanation: `LOGIN SUCCESS for "${target}" from ${entry.sourceIp ?? 'an unknown address'} at ${at(entry.ts)}, after ${atLeast(failures)} failed attempts within ${minutes(t.windowMinutes!)}.`,
         related: (after) => q.idsForSubject(target, 'LOGIN', Math.max(since, after), entry.ts, 'FAILURE', 20),
@@ -187,7 +188,7 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q }) {
       if (entry.outcome !== 'SUCCESS') return null;
-      const target = who(entry).toLowerCase();
+      const target = fold(who(entry));
       const news: string[] = [];
       if (entry.country && q.isNewOrigin(target, 'country', entry.country.toUpperCase(), entry.ts)) news.push(`country ${entry.country.toUpperCase()}`);
       if (entry.sourceIp && q.isNewOrigin(target, 'ip', entry.sourceIp, entry.ts)) news.push(`IP address ${entry.sourceIp}`);
@@ -213,7 +214,7 @@ export const RULES: Rule[] = [
     evaluate({ entry, context }) {
       if (entry.outcome !== 'SUCCESS' || withinBusinessHours(entry.ts, context.businessHours)) return null;
       return {
-        subject: who(entry).toLowerCase(),
+        subject: fold(who(entry)),
         title: `"${who(entry)}" signed in outside business hours`,
         explanation: `LOGIN SUCCESS at ${local(entry.ts, context)}, outside business hours (${businessHours(context.businessHours)}).`,
       };
@@ -333,7 +334,7 @@ export const RULES: Rule[] = [
       const count = q.countForSubject(target, 'CHANGE_PASSWORD', since, entry.ts, NOT_FAILURE);
       if (count < t.changes!) return null;
       return {
-        subject: target.toLowerCase(),
+        subject: fold(target),
         title: `${atLeast(count)} password changes for "${target}" in ${hours(t.windowHours!)}`,
         explanation: `${atLeast(count)} CHANGE_PASSWORD entries for "${target}" within ${hours(t.windowHours!)} (failed attempts not counted).`,
         related: (after) => q.idsForSubject(target, 'CHANGE_PASSWORD', Math.max(since, after), entry.ts, NOT_FAILURE, 20),
@@ -356,7 +357,7 @@ export const RULES: Rule[] = [
       if (!expected) return null;
       if (isIn(expected, entry.targetSystem)) return null;
       return {
-        subject: `${who(entry).toLowerCase()}|${entry.targetSystem.toLowerCase()}`,
+        subject: `${fold(who(entry))}|${entry.targetSystem.toLowerCase()}`,
         title: `"${who(entry)}" got an account on ${entry.targetSystem}, which is not expected`,
         explanation: `PROVISIONING_ADD at ${at(entry.ts)} on ${entry.targetSystem}; the Rules screen lists ${expected.join(', ') || 'no systems'} for "${who(entry)}".`,
       };
@@ -375,7 +376,7 @@ export const RULES: Rule[] = [
     evaluate({ entry, context }) {
       if (entry.outcome === 'FAILURE' || isIn(context.terminated, who(entry))) return null;
       return {
-        subject: who(entry).toLowerCase(),
+        subject: fold(who(entry)),
         title: `All access of "${who(entry)}" removed without a termination`,
         explanation: `DE_PROVISIONING at ${at(entry.ts)} for "${who(entry)}", who is not listed as terminated on the Rules screen.`,
       };
@@ -397,7 +398,7 @@ export const RULES: Rule[] = [
       const onLeave = isIn(context.onLeave, who(entry));
       if (!terminated && !onLeave) return null;
       return {
-        subject: `${who(entry).toLowerCase()}|${entry.id}`,
+        subject: `${fold(who(entry))}|${entry.id}`,
         title: `"${who(entry)}" re-enabled while ${terminated ? 'terminated' : 'on leave'}`,
         explanation: `PROVISIONING_ENABLE at ${at(entry.ts)} for "${who(entry)}", listed as ${terminated ? 'terminated' : 'on leave'} on the Rules screen.`,
         severity: terminated ? 'critical' : 'high',
@@ -420,7 +421,7 @@ export const RULES: Rule[] = [
       const count = q.countForSubject(target, 'RETRY_PROVISIONING', since, entry.ts);
       if (count < t.retries!) return null;
       return {
-        subject: target.toLowerCase(),
+        subject: fold(target),
         title: `Provisioning of "${target}" retried ${atLeast(count)} times`,
         explanation: `${atLeast(count)} RETRY_PROVISIONING entries for "${target}" within ${hours(t.windowHours!)}${entry.targetSystem ? ` (last on ${entry.targetSystem})` : ''}.`,
         related: (after) => q.idsForSubject(target, 'RETRY_PROVISIONING', Math.max(since, after), entry.ts, null, 20),

@@ -13,9 +13,11 @@
 // next setImmediate runs), so the settings and token checks of the requests read from the network
 // in one turn cost one statement. Outside a transaction each statement begins a WAL read
 // transaction (shm locks): under bench:scim, one per request was ~6 % of the event loop in the
-// GET phase. A value read before another process's commit is used at most until the next check
-// phase: a request read from the network after that sees the commit (the CLI's commits are seen by
-// every request sent after the command returned). Code that commits through a second connection
+// GET phase. A value read before another process's commit is used until the next check phase
+// has run (a value read during a check phase, in a setImmediate callback, until the one after):
+// a request read from the network after that sees the commit. A CLI command's process takes far
+// longer to exit after its commit than the server's loop takes to turn, so a request sent after the
+// command returned sees what it changed. Code that commits through a second connection
 // of the same process and then reads a cache lets a setImmediate pass first (in tests, a request
 // through app.inject that reads or writes the database does).
 import type { Sqlite } from './connection.js';

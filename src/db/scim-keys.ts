@@ -17,7 +17,8 @@ const isUniqueViolation = (error: unknown) => (error as { code?: unknown }).code
  * without a key. Rows written before migration 0013 were unique by SQLite's ASCII-only lower(), so
  * "Élodie…" and "élodie…" may both exist: the first keeps the key, the later one keeps a NULL key
  * (a unique index never compares NULLs), so the server still starts; that row is not found by
- * userName (or group displayName) lookups until one of the two is renamed or deleted.
+ * userName (or group displayName) lookups until the first start after one of the two was renamed
+ * or deleted (the backfill runs at start-up only).
  * Cheap when there is nothing to fill: one seek of each key index for NULL. A user's display key is
  * filled with its userName key (rows written since migration 0013 have both), so users whose key
  * is NULL because they have no displayName are not read at every start.
@@ -49,17 +50,19 @@ export function backfillScimKeys(sqlite: Sqlite): string[] {
       warnings.push(
         `${what} ${JSON.stringify(row.name)} (id ${row.id}) is a case variant of ${JSON.stringify(other.name)} (id ${other.id}): ` +
           `${what} is unique case-insensitively, but both were created before iamtrail folded non-ASCII letters. ` +
-          `Until one of the two is renamed or deleted, a ${what} lookup or filter of either name finds ${other.id} only.`,
+          `Until iamtrail starts again after one of the two was renamed or deleted, a ${what} lookup or filter of either name finds ${other.id} only.`,
       );
     }
   };
 
+  // IMMEDIATE: the CLI runs this too, beside a running server that writes (a deferred transaction
+  // that reads first could not take the write lock once the server had committed)
   sqlite.transaction(() => {
     for (const row of pendingUsers.all() as Pending[]) {
       setUnique(row, setUserName, userHolding, 'userName');
       setUserDisplay.run(row.displayName === null ? null : fold(row.displayName), row.seq);
     }
     for (const row of pendingGroups.all() as Pending[]) setUnique(row, setGroup, groupHolding, 'group displayName');
-  })();
+  }).immediate();
   return warnings;
 }

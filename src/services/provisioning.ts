@@ -197,7 +197,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
   }
 
   /**
-   * Writes a user row; the unique index on lower(user_name) refuses a taken userName, and only then
+   * Writes a user row; the unique index on the folded userName (user_name_key) refuses a taken one, and only then
    * is the other user looked up, for the 409 that names it (no lookup before every write).
    */
   function writeUser<T>(userName: string, selfId: string, write: () => T): T {
