@@ -4,6 +4,8 @@
 //
 // Every entry is appended through app.repos.audit.append with an explicit, fixed timestamp, so the
 // rules see the same sequence on every run; the app starts without entries (scim: false).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { NOT_FAILURE, createRuleQueries } from '../../src/audit/rule-queries.js';
@@ -347,4 +349,36 @@ t.test('thresholds have an upper bound: a stored value past it counts as the bou
   t.same(status(app, 'login-brute-force').thresholds, { failures: 1000, windowMinutes: 7 * 24 * 60 }, 'counts stop at 1,000, windows at 7 days in minutes');
   t.same(status(app, 'repeated-password-changes').thresholds, { changes: 3, windowHours: 30 * 24 }, 'and at 30 days in hours');
   for (const rule of RULES) for (const [name, th] of Object.entries(rule.thresholds)) t.ok(th.default >= 1 && th.default <= th.max, `${rule.id}.${name}: the default is within 1..${th.max}`);
+});
+
+t.test('migration 0015: open flags raised before lower-case keys are keyed in lower case, unless that key is taken', async (t) => {
+  const app = await fresh(t);
+  const db = app.database.sqlite;
+  const flag = db.prepare(
+    `INSERT INTO red_flags (rule, subject, severity, title, explanation, action, status, entry_count, raised_at, updated_at)
+     VALUES (?, ?, 'high', 't', 'e', 'a', ?, 0, 0, 0) RETURNING id`,
+  );
+  const id = (rule: string, subject: string, status = 'open') => (flag.get(rule, subject, status) as { id: number }).id;
+  const alice = id('login-brute-force', 'Alice');
+  const workday = id('sync-failing-days', 'Workday');
+  const closed = id('login-brute-force', 'Bob', 'resolved');
+  const taken = id('orphan-volume', 'LDAP');
+  const holder = id('orphan-volume', 'ldap');
+  const otherRule = id('scim-repeated-failure', 'scim:POST /scim/v2/Users 409');
+  db.exec(readFileSync(fileURLToPath(new URL('../../db/migrations/0015_open_flag_subjects.sql', import.meta.url)), 'utf8'));
+  const subject = (flagId: number) => (db.prepare('SELECT subject FROM red_flags WHERE id = ?').get(flagId) as { subject: string }).subject;
+  t.equal(subject(alice), 'alice');
+  t.equal(subject(workday), 'workday');
+  t.equal(subject(closed), 'Bob', 'a closed flag keeps its subject');
+  t.equal(subject(taken), 'LDAP', 'an open flag of the lower-case key exists: left as it is');
+  t.equal(subject(holder), 'ldap');
+  t.equal(subject(otherRule), 'scim:POST /scim/v2/Users 409', 'other rules are untouched');
+
+  // the open flag is found again: the next failures refresh it instead of opening a second one
+  for (let i = 0; i < 5; i++) add(app, failure('ALICE', BASE + i * MIN));
+  t.same(
+    flagsOf(app, 'login-brute-force').filter((f) => f.status === 'open').map((f) => f.id),
+    [alice],
+    'one open flag for the account',
+  );
 });
