@@ -521,3 +521,24 @@ t.test('a tenant URL entered with a trailing slash: //Users and /Users/ route as
   t.equal((await entra.send('DELETE', `/scim/v2//Users/${id}/`)).statusCode, 204, 'DELETE //Users/{id}/');
   t.equal((await entra.send('GET', `/scim/v2/Users/${id}`)).statusCode, 404, 'deleted');
 });
+
+t.test('.search: the SearchRequest attribute names are case-insensitive (RFC 7643 §2.1)', async (t) => {
+  const b = await build(t);
+  for (const userName of ['ann@example.com', 'ben@example.com', 'cid@example.com']) {
+    t.equal((await b.scim({ method: 'POST', url: '/Users', payload: { schemas: [USER_SCHEMA], userName } })).statusCode, 201);
+  }
+  const search = (payload: Record<string, unknown>) => b.scim({ method: 'POST', url: '/Users/.search', payload });
+  const res = await search({ Schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], Filter: 'userName sw "b"', Count: 5, StartIndex: 1, SortBy: 'userName', Attributes: ['userName'] });
+  t.equal(res.statusCode, 200);
+  const body = res.json() as { totalResults: number; Resources: { userName: string; name?: unknown }[] };
+  t.equal(body.totalResults, 1, '"Filter" filters: not every user');
+  t.same(body.Resources.map((r) => r.userName), ['ben@example.com']);
+  const all = (await search({ FILTER: 'userName pr', SORTORDER: 'descending', sortby: 'userName', COUNT: 2 })).json() as { totalResults: number; Resources: { userName: string }[] };
+  t.same(all.Resources.map((r) => r.userName), ['cid@example.com', 'ben@example.com'], 'sortBy, sortOrder and count in any case');
+  t.equal(all.totalResults, 3);
+
+  const twice = await search({ filter: 'userName eq "ann@example.com"', Filter: 'userName pr' });
+  t.equal(twice.statusCode, 400, 'the same attribute twice in two cases is refused, not guessed');
+  t.equal(twice.json().scimType, 'invalidSyntax');
+  t.match(twice.json().detail, /"filter" twice/);
+});

@@ -46,6 +46,25 @@ const SearchBody = Type.Object({
   attributes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()])),
   excludedAttributes: Type.Optional(Type.Union([Type.Array(Type.String()), Type.String()])),
 });
+/** the SearchRequest attribute each lower-cased name stands for */
+const SEARCH_ATTRIBUTES = new Map(Object.keys(SearchBody.properties).map((name) => [name.toLowerCase(), name]));
+
+/**
+ * A SearchRequest's attribute names as the schema spells them: attribute names are case-insensitive
+ * (RFC 7643 §2.1), and {"Filter": …} must filter rather than be ignored (every user, 200). The same
+ * attribute twice in different cases is refused.
+ */
+function canonicalSearchRequest(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const name = SEARCH_ATTRIBUTES.get(key.toLowerCase()) ?? key;
+    if (Object.hasOwn(out, name)) throw invalidSyntax(`The search request has the attribute "${name}" twice (attribute names are case-insensitive)`);
+    out[name] = value;
+  }
+  return out;
+}
+
 type SearchBodyT = Omit<ListQueryT, 'attributes' | 'excludedAttributes'> & {
   schemas?: string[];
   attributes?: string[] | string;
@@ -135,7 +154,13 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
 
     app.post<{ Body: SearchBodyT }>(
       `${path}/.search`,
-      { schema: { body: SearchBody }, config: { auditType: noun, auditEvent: `Search ${plural}` } },
+      {
+        schema: { body: SearchBody },
+        config: { auditType: noun, auditEvent: `Search ${plural}` },
+        preValidation: async (request) => {
+          request.body = canonicalSearchRequest(request.body) as SearchBodyT;
+        },
+      },
       (request, reply) => {
         const { schemas, attributes: _a, excludedAttributes: _e, ...body } = request.body;
         if (schemas && !schemas.some((s) => s.toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase())) {
