@@ -121,7 +121,9 @@ export function createSettingsService(sqlite: Sqlite, repos: Repositories, clock
         if (!flag) throw new SettingsError('No such red flag');
         if (flag.status === 'resolved') throw new SettingsError('This red flag is already resolved');
         if (flag.status === status) throw new SettingsError(`This red flag is already ${status}`);
-        const text = note.trim();
+        // the note goes into the trail and onto pages: no NUL or other control characters (tab and
+        // line breaks stay)
+        const text = note.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim();
         if (!text) throw new SettingsError('Say what you found or did: a note is required');
         repos.flags.close(id, status, actor.name, text.slice(0, 4000), clock());
         record(actor, {

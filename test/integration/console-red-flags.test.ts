@@ -324,11 +324,13 @@ t.test('Red Flags: acknowledge and resolve with a note, each an audit entry; a n
   t.match((await ctx.b.follow(again)).res.body, /already acknowledged/);
   t.strictSame(auditSince(app, mark).filter((e) => String(e.action).startsWith('FLAG_')), [], 'no entry');
 
-  // resolve
-  const res = await ctx.b.submit(flagUrl, flagUrl, { decision: 'resolved', note: 'Password reset, MFA re-enrolled' });
+  // resolve (a note is stored without NUL and other control characters; line breaks stay)
+  const res = await ctx.b.submit(flagUrl, flagUrl, { decision: 'resolved', note: 'Password reset,\u0000 MFA\u001b re-enrolled\r\nTicket 42' });
   t.equal(res.statusCode, 303);
   row = ctx.flags().find((x) => x.id === f.id)!;
   t.equal(row.status, 'resolved');
+  t.equal(row.note, 'Password reset, MFA re-enrolled\nTicket 42');
+  t.notMatch((await ctx.b.get(flagUrl)).body, /[\u0000\u001b]/, 'no control character reaches the page');
   entries = auditSince(app, mark).filter((e) => String(e.action).startsWith('FLAG_'));
   t.match(entries, [{ action: 'FLAG_RESOLVED', event: 'Resolve Red Flag' }], 'resolving is an audit entry too');
   const resolved = await ctx.b.get(flagUrl);
