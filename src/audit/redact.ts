@@ -10,6 +10,8 @@ const SECRET_WORD = /pass|pwd|secret|token|authori[sz]ation|cookie|session|apike
 const SECRET_PARAM = new Set(['key', 'sig', 'signature', 'code', 'otp', 'pin', 'auth', 'hash', 'nonce']);
 
 const normalise = (name: string) => name.toLowerCase().replace(/[-_.\s]/g, '');
+/** whether a name, or any name inside a text, holds a secret word (separators ignored) */
+const namesSecret = (text: string) => SECRET_WORD.test(normalise(text));
 
 /** isSecretKey() of the keys seen (request bodies repeat the same few dozen keys), at most 1,000 */
 const secretKeys = new Map<string, boolean>();
@@ -17,7 +19,7 @@ const secretKeys = new Map<string, boolean>();
 export function isSecretKey(key: string): boolean {
   let secret = secretKeys.get(key);
   if (secret === undefined) {
-    secret = SECRET_WORD.test(normalise(key));
+    secret = namesSecret(key);
     if (secretKeys.size >= 1000) secretKeys.clear();
     secretKeys.set(key, secret);
   }
@@ -36,7 +38,7 @@ export function redactText(text: string): string {
   if (!/[:=]|bearer|basic/i.test(text)) return text;
   // exact and cheap: a secret key's letters appear in the text without its separators (a URN has
   // ":" but no secret word; checked before the pair scan, which cost a create ~6 µs per request)
-  if (!SECRET_WORD.test(normalise(text)) && !/basic\s/i.test(text)) return text;
+  if (!namesSecret(text) && !/basic\s/i.test(text)) return text;
   let out = '';
   let from = 0;
   PAIR.lastIndex = 0;
@@ -59,7 +61,7 @@ export function redactText(text: string): string {
 /** Whether a text (e.g. a serialised JSON value) may hold anything redact() would replace: a cheap test before a deep copy. */
 export function mayHoldSecret(text: string): boolean {
   // not isSecretKey(): its cache is for keys, not whole texts; in JSON a tab after "Basic" is "\t"
-  return SECRET_WORD.test(normalise(text)) || /basic(?:\s|\\[tnr])/i.test(text);
+  return namesSecret(text) || /basic(?:\s|\\[tnr])/i.test(text);
 }
 
 /** Deep copy of a JSON value with every secret replaced, including PATCH ops whose path names one and secrets inside strings. */

@@ -3,7 +3,7 @@
 // the entry just written and, with indexed window queries, at the entries around it.
 import { fold } from '../scim/fold.js';
 import type { StoredAuditEntry } from './entry.js';
-import type { Severity } from '../db/flag-repository.js';
+import type { RelatedEntries, Severity } from '../db/flag-repository.js';
 import { daysLabel, inMaintenanceWindow, isIn, localTime, utcTime, withinBusinessHours, type BusinessHours, type RuleContext } from './rule-config.js';
 import { COUNT_CAP, NOT_FAILURE, type RuleQueries } from './rule-queries.js';
 
@@ -31,13 +31,11 @@ export interface Finding {
   title: string;
   explanation: string;
   /**
-   * earlier entries that belong to the flag, besides the one just written. A function is given the
-   * time from which entries are worth reading: the window's start for a new flag (-Infinity), and for
-   * an open flag the time of the last entry it links, so a flood does not re-read its whole window
-   * for every entry while a new burst under an open flag (failures that did not raise it themselves:
-   * below the threshold again, or counted by a rule that only a success raises) is still linked.
+   * earlier entries that belong to the flag (RelatedEntries): read from an open flag's last entry on,
+   * so a new burst under it is still linked (failures that did not raise it themselves: below the
+   * threshold again, or counted by a rule that only a success raises)
    */
-  related?: number[] | ((after: number) => number[]);
+  related?: RelatedEntries;
   severity?: Severity;
 }
 

@@ -5,6 +5,13 @@ import type { Sqlite } from './connection.js';
 export type FlagStatus = 'open' | 'acknowledged' | 'resolved';
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
+/**
+ * Earlier entries that belong to a flag besides the one that raised it: ids, or a function given the
+ * time from which entries are worth reading (-Infinity for a new flag; for an open one, the time of
+ * its last entry), so that a flood does not re-read its window for every entry.
+ */
+export type RelatedEntries = number[] | ((after: number) => number[]);
+
 export interface RedFlag {
   id: number;
   rule: string;
@@ -55,19 +62,14 @@ export function createFlagRepository(sqlite: Sqlite) {
 
   return {
     /** Opens a flag for (rule, subject) or refreshes the open one, and links the entries. Returns the flag id. */
-    raise(f: {
-      rule: string;
-      subject: string;
-      severity: Severity;
-      title: string;
-      explanation: string;
-      action: string;
-      /** the entry that raised it */
-      entryId: number;
-      /** earlier entries that belong to it; a function is given the time from which to read them (see Finding.related) */
-      related?: number[] | ((after: number) => number[]);
-      now: number;
-    }): number {
+    raise(
+      f: Pick<RedFlag, 'rule' | 'subject' | 'severity' | 'title' | 'explanation' | 'action'> & {
+        /** the entry that raised it */
+        entryId: number;
+        related?: RelatedEntries;
+        now: number;
+      },
+    ): number {
       const existing = openFor.get(f.rule, f.subject) as { id: number; lastEntryId: number | null } | undefined;
       let related = f.related ?? [];
       if (typeof related === 'function') {
