@@ -33,4 +33,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=5m --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # the node options of `npm start` (package.json): a small young generation and an old generation
 # collected when grown by half keep RSS near 175 MB under load (README, "Memory")
-CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "dist/src/server.js"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "dist/src/server.js"]
