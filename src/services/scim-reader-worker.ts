@@ -1,11 +1,12 @@
 // The SCIM reader thread (started by services/scim-reader.ts): a read-only connection of its own
-// and the same provisioning use case as the server; each message is one read, answered in order.
+// and the same provisioning use case as the server; each message is the reads of one turn of the
+// server's event loop, answered together in order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/connection.js';
 import { createGroupRepository, createUserRepository } from '../db/scim-repository.js';
 import { createProvisioningService } from './provisioning.js';
 import { runRead } from './scim-reads.js';
-import type { FromReader, ToReader } from './scim-reader.js';
+import type { FromReader, ReadAnswer, ToReader } from './scim-reader.js';
 
 const port = parentPort!;
 const { databasePath } = workerData as { databasePath: string };
@@ -23,10 +24,15 @@ port.on('message', (message: ToReader) => {
     port.close();
     return;
   }
-  try {
-    port.postMessage({ type: 'done', id: message.id, outcome: runRead(svc, message.job) } satisfies FromReader);
-  } catch (error) {
-    port.postMessage({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) } satisfies FromReader);
+  // the reads of one message are answered together, in one message
+  const answers: ReadAnswer[] = [];
+  for (const { id, job } of message.reads) {
+    try {
+      answers.push({ id, outcome: runRead(svc, job) });
+    } catch (error) {
+      answers.push({ id, failed: error instanceof Error ? error.message : String(error) });
+    }
   }
+  port.postMessage({ type: 'answers', answers } satisfies FromReader);
 });
 port.postMessage({ type: 'ready' } satisfies FromReader);
