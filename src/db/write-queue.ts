@@ -12,6 +12,10 @@
 // index pages), but the loop parses, authenticates and reads during the sync instead of waiting.
 // A change is visible to other connections from its COMMIT, a moment before it is durable; no
 // response that shows it is sent before then (its own audit entry is in a later, synced COMMIT).
+// Jobs that wait for no fsync (durable: false, the entries of reads) do not wait for a running
+// sync either: a queue of only such jobs is committed at once, and a sync follows the running one.
+// Under bench:scim's GET phase (16 connections) that wait went from 0.40-0.50 ms to 0.23-0.38 ms of
+// a ~1.5 ms request.
 //
 // Measured and rejected (commit 8649195): starting a new group on every event-loop turn while a
 // sync runs. Groups became small and each COMMIT rewrote the pages they share: more CPU per write.
@@ -75,6 +79,8 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   let syncing: Job[] | null = null;
   /** an fdatasync is running on the pool (its jobs may have been answered by a shutdown flush) */
   let syncInFlight = false;
+  /** a group was committed while the running sync had started: another sync must follow */
+  let unsyncedCommit = false;
   let closed = false;
   const syncNormal = sqlite.prepare('PRAGMA synchronous = NORMAL');
   const syncFull = sqlite.prepare('PRAGMA synchronous = FULL');
@@ -205,10 +211,17 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     return batch;
   }
 
+  /**
+   * While a sync runs, only a queue of jobs that wait for no fsync (durable: false) is committed:
+   * their callers are answered at the COMMIT, and waiting for the disk to finish someone else's
+   * sync was most of their latency. Durable jobs keep waiting, so that their groups stay large.
+   */
+  const committable = () => queue.length > 0 && (!syncInFlight || !queue.some((job) => job.durable));
+
   /** Commits the queued jobs as one group (maxBatch at most) and starts its sync on the pool. */
   function commitQueued(): void {
     scheduled = false;
-    if (syncInFlight || queue.length === 0) return;
+    if (!committable()) return;
     const fd = wal();
     const batch = take();
     const committed = commitBatch(batch, fd === null, false);
@@ -220,7 +233,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
       for (const job of batch) settle(job);
       return schedule();
     }
-    // what waits for no fsync is answered now; the rest when the sync returns
+    // what waits for no fsync is answered now; the rest when a sync that starts after this COMMIT returns
     let waiting = batch;
     if (batch.some((job) => !job.durable)) {
       waiting = [];
@@ -229,8 +242,18 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
         else settle(job);
       }
     }
+    if (syncInFlight) {
+      // only jobs that wait for no fsync are committed during a sync: the next sync makes them durable
+      unsyncedCommit = true;
+      return;
+    }
+    startSync(fd, waiting);
+  }
+
+  function startSync(fd: number, waiting: Job[]): void {
     syncing = waiting;
     syncInFlight = true;
+    unsyncedCommit = false;
     fdatasync(fd, (error) => {
       syncInFlight = false;
       if (syncing === waiting) {
@@ -240,8 +263,10 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
           else settle(job);
         }
       }
-      if (closed) closeWal();
-      else schedule();
+      if (closed) return closeWal();
+      // what was committed during this sync is made durable at once
+      if (unsyncedCommit && walFd !== null) startSync(walFd, []);
+      schedule();
     });
   }
 
@@ -263,7 +288,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   }
 
   function schedule(): void {
-    if (!scheduled && !syncInFlight && queue.length > 0) {
+    if (!scheduled && committable()) {
       scheduled = true;
       setImmediate(commitQueued);
     }
@@ -282,7 +307,8 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
       if (commitBatch(batch, fd === null, true)) committed.push(...batch);
     }
     let failure: unknown = null;
-    if (fd !== null && unsynced.length + committed.length > 0) {
+    if (fd !== null && (unsynced.length + committed.length > 0 || unsyncedCommit)) {
+      unsyncedCommit = false;
       try {
         fdatasyncSync(fd);
       } catch (error) {

@@ -1,6 +1,7 @@
 // The group-commit queue on a real SQLite file: jobs of a turn share one COMMIT, a failing job is
 // undone alone (the group runs again with a savepoint per job) and may record its failure; the
 // checkpointer thread copies the WAL back while the queue writes.
+import { pbkdf2 } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -65,6 +66,35 @@ t.test('durable: false answers at the COMMIT, the others of its group after the 
     throw new Error('no');
   }, undefined, { durable: false });
   await t.rejects(failing, { message: 'no' }, 'a failing non-durable job is rejected as any other');
+});
+
+t.test('while a sync runs, jobs that wait for no fsync are committed and answered; durable ones wait for it', async (t) => {
+  const { path, sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite);
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  await queue.submit(() => insert.run('first')); // the WAL file exists: later groups sync on the pool
+  const other = new Database(path, { readonly: true });
+  t.teardown(() => other.close());
+  const committed = () => (other.prepare('SELECT value FROM scratch ORDER BY id').all() as { value: string }[]).map((r) => r.value);
+  // every thread of libuv's pool busy for a while: the fdatasync of the next group waits behind them
+  const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const busy = Array.from({ length: poolSize }, () => new Promise((resolve) => pbkdf2('x', 'y', 100_000, 32, 'sha256', resolve)));
+  const order: string[] = [];
+  const d1 = queue.submit(() => insert.run('d1')).then(() => order.push('d1'));
+  // d1's group commits in this turn's check phase; its sync is then queued on the pool
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(committed(), ['first', 'd1'], 'd1 committed, its sync pending');
+  await queue.submit(() => insert.run('r1'), undefined, { durable: false });
+  order.push('r1');
+  t.same(order, ['r1'], 'the non-durable job is answered while the sync of the group before it runs');
+  t.same(committed(), ['first', 'd1', 'r1'], 'and it is committed');
+  const d2 = queue.submit(() => insert.run('d2')).then(() => order.push('d2'));
+  const r2 = queue.submit(() => insert.run('r2'), undefined, { durable: false }).then(() => order.push('r2'));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(committed(), ['first', 'd1', 'r1'], 'a durable job waits for the running sync, and so does a job queued with it');
+  await Promise.all([d1, d2, r2, ...busy]);
+  t.same(order, ['r1', 'd1', 'r2', 'd2'], 'then they commit together: the non-durable one is answered at the COMMIT, the durable one after its sync');
+  t.same(committed(), ['first', 'd1', 'r1', 'd2', 'r2']);
 });
 
 t.test('a job that fails can record its failure in the same transaction', async (t) => {
