@@ -1,5 +1,4 @@
 // Opens the database for the app's lifetime and exposes the repositories and the group-commit queue.
-import { statSync } from 'node:fs';
 import fp from 'fastify-plugin';
 import { openDatabase, type Connection } from '../db/connection.js';
 import { createAccountRepository, type AccountRepository } from '../db/account-repository.js';
@@ -14,7 +13,6 @@ import { createRuleEngine, type RuleEngine } from '../audit/rule-engine.js';
 import { createInlineIngestWriter, createThreadIngestWriter, type IngestWriter } from '../services/ingest-writer.js';
 
 const CHECKPOINTER_WAL_BYTES = 8 * 1024 * 1024;
-const CHECKPOINTER_DB_BYTES = 2 * 1024 * 1024 * 1024;
 
 export interface Repositories {
   accounts: AccountRepository;
@@ -64,13 +62,15 @@ export default fp<{ databasePath: string; timeZone: string }>(
     for (const warning of connection.warnings) app.log.warn(warning);
     app.decorate('database', connection);
     app.decorate('repos', createRepositories(connection, opts.timeZone));
-    // The checkpointer thread starts once a busy server (WAL ≥ 8 MiB) has a large database (≥ 2 GiB):
-    // copying the WAL back is cheap in a small file and a thread has its cost (memory, a V8
-    // isolate); at 10 M entries (8 GB) it raised bench:ingest from 5,372 to 6,491 events/s.
+    // The checkpointer thread starts once the server is busy (WAL ≥ 8 MiB). Without it, SQLite's
+    // auto-checkpoint runs inside the COMMIT of whichever connection crosses 50,000 WAL pages: on the
+    // event loop, a pause of every request for as long as the copy takes. Under bench:scim (a 0.4 GB
+    // file) those pauses were the largest latencies of each phase, 170-370 ms (once 2.4 s); with the
+    // thread, 25-125 ms (rates within the noise of two runs each), for ~5 MB more RSS. At 10 M entries (8 GB) it raised
+    // bench:ingest from 5,372 to 6,491 events/s.
     let checkpointer: Checkpointer | undefined;
     const onWalSize = (bytes: number) => {
       if (checkpointer || bytes < CHECKPOINTER_WAL_BYTES) return;
-      if (statSync(connection.sqlite.name).size < CHECKPOINTER_DB_BYTES) return;
       checkpointer = startCheckpointer(connection.sqlite.name, 100);
     };
     const writeQueue = createWriteQueue(connection.sqlite, { onWalSize });
