@@ -65,9 +65,9 @@ export default fp<{ databasePath: string; timeZone: string }>(
     // The checkpointer thread starts once the server is busy (WAL ≥ 8 MiB). Without it, SQLite's
     // auto-checkpoint runs inside the COMMIT of whichever connection crosses 50,000 WAL pages: on the
     // event loop, a pause of every request for as long as the copy takes. Under bench:scim (a 0.4 GB
-    // file) those pauses were the largest latencies of each phase, 170-370 ms (once 2.4 s); with the
-    // thread, 25-125 ms (rates within the noise of two runs each), for ~5 MB more RSS. At 10 M entries (8 GB) it raised
-    // bench:ingest from 5,372 to 6,491 events/s.
+    // file; four runs each, rates within the noise) the largest latency of the GET phase went from
+    // 53-167 ms (once 2.4 s) to 20-27 ms, of the PATCH phase from 175-197 to 107-173 ms, for ~5 MB
+    // more RSS. At 10 M entries (8 GB) it raised bench:ingest from 5,372 to 6,491 events/s.
     let checkpointer: Checkpointer | undefined;
     const onWalSize = (bytes: number) => {
       if (checkpointer || bytes < CHECKPOINTER_WAL_BYTES) return;
