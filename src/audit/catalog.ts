@@ -304,7 +304,11 @@ export const CATALOG: readonly CatalogEntry[] = [
         action: 'Check the connector and the target system (password policy, permissions) and retry; the user may be unable to sign in there with the password they were given.',
       },
     },
-    related: ['PROVISIONING_ADD', 'DE_PROVISIONING'],
+    scim: {
+      meaning: "The identity provider pushed a new password for the user to iamtrail over SCIM (PUT or PATCH; Okta's password sync does). iamtrail stores only a hash of it and never logs it: the Log column says \"changed: password\" and lists any other attribute changed in the same request.",
+      action: 'Expected when the identity provider syncs passwords. If yours is not set up to, find out which token sent it (the Log column names it) and whether that application should have this right.',
+    },
+    related: ['PROVISIONING_ADD', 'DE_PROVISIONING', 'PROVISIONING_MODIFY'],
   },
   {
     code: 'USE_RESET_PASSWORD_TOKEN',

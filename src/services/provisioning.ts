@@ -212,10 +212,16 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
     }
   }
 
-  /** PROVISIONING_DISABLE / ENABLE when `active` flips, else MODIFY. */
-  function userChangeAction(before: UserRow, after: { active: boolean }): { action: string; verb: string } {
+  /**
+   * PROVISIONING_DISABLE / ENABLE when `active` flips; else PROVISIONING_RESET_PASSWORD when the
+   * request set a password (Okta's password sync: seed 004's "password reset on a connected system
+   * as part of provisioning", and iamtrail is that system); else MODIFY. The entry's log line lists
+   * every attribute that changed, the password among them.
+   */
+  function userChangeAction(before: UserRow, after: { active: boolean }, passwordSet: boolean): { action: string; verb: string } {
     if (before.active && !after.active) return { action: 'PROVISIONING_DISABLE', verb: 'Deactivated' };
     if (!before.active && after.active) return { action: 'PROVISIONING_ENABLE', verb: 'Reactivated' };
+    if (passwordSet) return { action: 'PROVISIONING_RESET_PASSWORD', verb: 'Updated' };
     return { action: 'PROVISIONING_MODIFY', verb: 'Updated' };
   }
 
@@ -354,7 +360,7 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       const row = userRow(data, { id, createdAt: before.createdAt, version: before.version + 1 }, passwordHash ?? before.passwordHash);
       writeUser(row.userName, id, () => users.update(row, before));
       const after: UserRow = { ...row, seq: before.seq };
-      const { action, verb } = userChangeAction(before, after);
+      const { action, verb } = userChangeAction(before, after, passwordHash !== null);
       const changed = changedAttributes(before.data, after.data);
       if (passwordHash) changed.push('password');
       return userResult(after, baseUrl, p, {
@@ -379,7 +385,8 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
       const row = userRow(data, { id, createdAt: before.createdAt, version: before.version + 1 }, newHash);
       writeUser(row.userName, id, () => users.update(row, before));
       const after: UserRow = { ...row, seq: before.seq };
-      const { action, verb } = userChangeAction(before, after);
+      // a password removed is a change of the account, not a new password
+      const { action, verb } = userChangeAction(before, after, passwordChanged && newHash !== null);
       const names = changedAttributes(before.data, after.data);
       if (passwordChanged) names.push(newHash === null ? 'password (removed)' : 'password');
       return userResult(after, baseUrl, p, { action, target: after.userName, resourceId: id, summary: `${verb} user ${describeUser(after)}; changed: ${names.join(', ')}` });

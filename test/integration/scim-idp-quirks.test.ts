@@ -371,21 +371,45 @@ t.test('Okta: users', async (t) => {
   t.notOk(JSON.stringify(res.json()).includes('Okta-changed-Pa55word'));
   t.notOk('password' in res.json());
   t.not(hashOf(), firstHash, 'the hash changed');
-  t.match(lastRow(app).log, /password/, 'the audit entry says the password changed');
+  t.match(lastRow(app).log, /changed: password/, 'the audit entry says the password changed');
+  t.equal(lastRow(app).action, 'PROVISIONING_RESET_PASSWORD', "a pushed password is seed 004's password reset through provisioning");
   t.notOk(String(lastRow(app).log).includes('Okta-changed-Pa55word'));
 
   res = await okta.send('PUT', `/Users/${user.id}`, { schemas: [USER_SCHEMA], userName: 'test.user@okta.local', password: 'Okta-put-Pa55word', active: true });
   t.equal(res.statusCode, 200);
   t.notOk('password' in res.json());
+  t.equal(lastRow(app).action, 'PROVISIONING_RESET_PASSWORD', 'a PUT that carries a password too');
+  t.match(lastRow(app).log, /changed: .*password/);
+
+  // deactivating and setting a password at once: the deactivation names the entry, the log lists both
+  res = await okta.patch(`/Users/${user.id}`, { op: 'replace', value: { active: false, password: 'Okta-off-Pa55word' } });
+  t.equal(res.statusCode, 200);
+  t.equal(lastRow(app).action, 'PROVISIONING_DISABLE');
+  t.match(lastRow(app).log, /changed: .*active.*password|changed: .*password.*active/);
+  // a password removed is a change of the account, not a new password
+  res = await okta.patch(`/Users/${user.id}`, { op: 'remove', path: 'password' });
+  t.equal(res.statusCode, 200);
+  t.equal(lastRow(app).action, 'PROVISIONING_MODIFY');
+  t.match(lastRow(app).log, /password \(removed\)/);
   for (const row of auditRows(app)) {
-    for (const secret of [password, 'Okta-changed-Pa55word', 'Okta-put-Pa55word']) t.notOk(JSON.stringify(row).includes(secret), `row ${row.id} has no password`);
+    for (const secret of [password, 'Okta-changed-Pa55word', 'Okta-put-Pa55word', 'Okta-off-Pa55word']) t.notOk(JSON.stringify(row).includes(secret), `row ${row.id} has no password`);
   }
 
   const del = await okta.send('DELETE', `/Users/${user.id}`);
   t.equal(del.statusCode, 204);
   t.same(
     changesOf(app, user.id).map((r) => r.action),
-    ['PROVISIONING_ADD', 'PROVISIONING_MODIFY', 'PROVISIONING_DISABLE', 'PROVISIONING_ENABLE', 'PROVISIONING_MODIFY', 'PROVISIONING_MODIFY', 'PROVISIONING_DELETE'],
+    [
+      'PROVISIONING_ADD',
+      'PROVISIONING_MODIFY',
+      'PROVISIONING_DISABLE',
+      'PROVISIONING_ENABLE',
+      'PROVISIONING_RESET_PASSWORD',
+      'PROVISIONING_RESET_PASSWORD',
+      'PROVISIONING_DISABLE',
+      'PROVISIONING_MODIFY',
+      'PROVISIONING_DELETE',
+    ],
   );
 });
 

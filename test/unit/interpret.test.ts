@@ -87,6 +87,13 @@ t.test('provisioning over SCIM gets the SCIM reading', (t) => {
   t.equal(ingested.meaning, catalogEntry('PROVISIONING_ADD')!.outcomes!.FAILURE!.meaning);
   const ok = interpret(entry({ action: 'CHECK_IF_PASSWORD_WAS_COMPROMISED', outcome: 'FAILURE' }));
   t.match(ok.meaning, /refused|rejected/);
+  // a password pushed by the identity provider (Okta's password sync) is stored here, not elsewhere
+  const pushed = interpret(entry({ action: 'PROVISIONING_RESET_PASSWORD', outcome: 'SUCCESS', protocol: 'SCIM', http: 200, event: 'Update User', target: 'bob', principal: 'okta' }));
+  t.equal(pushed.variant, 'over SCIM');
+  t.match(pushed.meaning, /pushed a new password/);
+  t.match(pushed.meaning, /never logs it/);
+  const elsewhere = interpret(entry({ action: 'PROVISIONING_RESET_PASSWORD', outcome: 'SUCCESS', protocol: 'API', target: 'bob' }));
+  t.equal(elsewhere.meaning, catalogEntry('PROVISIONING_RESET_PASSWORD')!.default.meaning, 'an ingested reset on another system keeps the guide’s reading');
   t.end();
 });
 
