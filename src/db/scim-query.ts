@@ -133,8 +133,10 @@ function compare(expr: string, op: CompareOp, value: FilterValue, type: Attribut
       // a range keeps the key column's index usable
       return { sql: `(${lhs} >= ? AND ${lhs} < ?)`, params: [p, `${p as string}\u{10FFFF}`] };
     case 'ew':
+      // the suffix's length as SQLite counts it (characters), not as JS does (UTF-16 units: an emoji
+      // is two), else the suffix taken was one too long for every character beyond the BMP
       return caseExact
-        ? { sql: `substr(${lhs}, -?) = ?`, params: [(p as string).length, p] }
+        ? { sql: `substr(${lhs}, -length(?)) = ?`, params: [p, p] }
         : { sql: `${lhs} LIKE ? ${LIKE_ESCAPE}`, params: [`%${likeEscape(p as string)}`] };
     case 'co':
       return { sql: `instr(${lhs}, ?) > 0`, params: [p] };

@@ -330,3 +330,23 @@ t.test('start-up backfill of the keys: fills NULL keys; a legacy case-variant pa
   t.same(backfillScimKeys(raw), [], 'nothing to do');
   t.same(raw.prepare('SELECT total_changes() AS n').get(), before, 'and nothing written');
 });
+
+t.test('case-exact "ew" counts characters as SQLite does: values beyond the BMP (emoji) match', async (t) => {
+  const b = await build(t);
+  const uni = await post(t, b, '/Users', { schemas: [USER_SCHEMA], userName: 'uni@example.com', externalId: 'hr-🦄-42' });
+  const plain = await post(t, b, '/Users', { schemas: [USER_SCHEMA], userName: 'plain@example.com', externalId: 'hr-x-42' });
+  for (const [filter, want, note] of [
+    // JS counts 🦄 as two UTF-16 units, SQLite as one character: the suffix was taken one too long
+    ['externalId ew "🦄-42"', [uni.id]],
+    ['externalId ew "-🦄-42"', [uni.id]],
+    ['externalId ew "hr-🦄-42"', [uni.id]],
+    ['externalId ew "-42"', [uni.id, plain.id]],
+    ['externalId ew "🦄-42 "', []],
+    ['externalId ew "X-42"', [], 'case-exact: X is not x'],
+    ['externalId ew "x-42"', [plain.id]],
+    ['externalId sw "hr-🦄"', [uni.id]],
+    ['externalId co "🦄"', [uni.id]],
+  ] as [string, string[], string?][]) {
+    t.same(ids(await list(b, 'Users', { filter })), want, note ? `${filter} (${note})` : filter);
+  }
+});
