@@ -21,7 +21,6 @@
 //
 // Output: progress on stderr; on stdout the details and one summary line:
 //   bench:ingest rate0=… ev/s rate10M=… ev/s ratio=… target≥20000 PASS|FAIL, ratio≥0.8 PASS|FAIL
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, freemem, tmpdir } from 'node:os';
@@ -30,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createAuditRepository } from '../src/db/audit-repository.js';
 import { prepareEvent } from '../src/services/ingest.js';
-import { benchServer, cpuSeconds, envInt, freePort, machineBusySeconds, nowUs, quantile, runNode, startServer, summarizeCpuProfile, type ServerProcess, type TimeWindow, rng } from './lib.js';
+import { batchEventTime, businessHoursAnchor, eventGenerator } from './events.js';
+import { benchServer, cpuSeconds, envInt, freePort, machineBusySeconds, nowUs, quantile, runNode, startServer, summarizeCpuProfile, type ServerProcess, type TimeWindow } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';
@@ -50,136 +50,9 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
-// ---- realistic events ---------------------------------------------------------------------------
-
-
-const GIVEN = ['alex', 'sam', 'maria', 'jonas', 'aiko', 'priya', 'lena', 'omar', 'chen', 'fatima', 'noah', 'ines', 'lucas', 'mia'];
-const FAMILY = ['schmidt', 'garcia', 'nakamura', 'okafor', 'larsen', 'rossi', 'dubois', 'kowalski', 'silva', 'haddad', 'meyer', 'novak'];
-const COUNTRIES = ['FR', 'DE', 'US', 'GB', 'NL', 'ES', 'IT', 'PL', 'SE', 'IN'];
-const SYSTEMS = ['Okta', 'Salesforce', 'Workday', 'ServiceNow', 'GitHub', 'SAP', 'Active Directory', 'Google Workspace'];
-const AGENTS = [
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
-  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148',
-  'okta-idx/1.0 (Okta Verify 9.20)',
-];
-const SERVICE = ['svc-idm', 'svc-hr-sync', 'okta-provisioning', 'sailpoint'];
-
-/** [share, action, outcome] — a day of a mid-size IdP's events, roughly. */
-const MIX: [number, string, 'SUCCESS' | 'FAILURE' | null][] = [
-  [0.4, 'LOGIN', 'SUCCESS'],
-  [0.08, 'LOGIN', 'FAILURE'],
-  [0.12, 'LOGOUT', 'SUCCESS'],
-  [0.04, 'CHANGE_PASSWORD', 'SUCCESS'],
-  [0.01, 'CHANGE_PASSWORD', 'FAILURE'],
-  [0.02, 'FORGOT_PASSWORD', 'SUCCESS'],
-  [0.015, 'USE_RESET_PASSWORD_TOKEN', 'SUCCESS'],
-  [0.06, 'PROVISIONING_ADD', 'SUCCESS'],
-  [0.1, 'PROVISIONING_MODIFY', 'SUCCESS'],
-  [0.02, 'PROVISIONING_DISABLE', 'SUCCESS'],
-  [0.01, 'PROVISIONING_ENABLE', 'SUCCESS'],
-  [0.005, 'DE_PROVISIONING', 'SUCCESS'],
-  [0.01, 'RETRY_PROVISIONING', 'FAILURE'],
-  [0.05, 'SYNCHRONIZATION', 'SUCCESS'],
-  [0.005, 'SYNCHRONIZATION', 'FAILURE'],
-  [0.01, 'SYNCHRONIZATION_ORPHAN', null],
-  [0.01, 'RECONCILIATION_RECORD_FALSE', null],
-  [0.01, 'USER_ACCOUNT_LOCKED', 'SUCCESS'],
-  [0.005, 'IMPERSONATION', 'SUCCESS'],
-  [0.02, 'SAML_ASSERTION', 'SUCCESS'],
-];
-
-interface BenchEvent {
-  id: string;
-  timestamp: string | number;
-  action: string;
-  outcome?: 'SUCCESS' | 'FAILURE';
-  principal?: string;
-  targetUser?: string;
-  targetSystem?: string;
-  sourceIp?: string;
-  country?: string;
-  userAgent?: string;
-  ticket?: string;
-  detail?: Record<string, unknown>;
-}
-
-function eventGenerator(seed: number) {
-  const rand = rng(seed);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
-  const cumulative: number[] = [];
-  let sum = 0;
-  for (const [share] of MIX) cumulative.push((sum += share));
-  const user = () => {
-    const n = Math.floor(rand() * USERS);
-    return `${GIVEN[n % GIVEN.length]}.${FAMILY[(n >> 4) % FAMILY.length]}${n}@contoso.example`;
-  };
-  // each user signs in from a few addresses: the "new origin" rule sees mostly known ones
-  const ipOf = (who: string, variant: number) => {
-    let h = variant * 2654435761;
-    for (let i = 0; i < who.length; i++) h = (h * 31 + who.charCodeAt(i)) >>> 0;
-    return `${10 + (h % 200)}.${(h >>> 8) % 256}.${(h >>> 16) % 256}.${1 + ((h >>> 24) % 254)}`;
-  };
-
-  return (ts: number | string): BenchEvent => {
-    const r = rand() * sum;
-    let k = 0;
-    while (cumulative[k]! < r) k++;
-    const [, action, outcome] = MIX[k]!;
-    const who = user();
-    const e: BenchEvent = { id: randomUUID(), timestamp: ts, action };
-    if (outcome) e.outcome = outcome;
-    if (action === 'LOGIN' || action === 'LOGOUT' || action === 'SAML_ASSERTION' || action === 'FORGOT_PASSWORD' || action === 'USE_RESET_PASSWORD_TOKEN') {
-      e.principal = who;
-      e.targetUser = who;
-      e.targetSystem = 'Okta';
-      e.sourceIp = ipOf(who, rand() < 0.9 ? 0 : Math.floor(rand() * 3));
-      e.country = COUNTRIES[ipOf(who, 0).charCodeAt(1) % COUNTRIES.length];
-      e.userAgent = pick(AGENTS);
-      if (outcome === 'FAILURE') e.detail = { reason: rand() < 0.8 ? 'INVALID_CREDENTIALS' : 'MFA_TIMEOUT', attempt: 1 + Math.floor(rand() * 3) };
-    } else if (action === 'CHANGE_PASSWORD') {
-      e.principal = rand() < 0.9 ? who : pick(SERVICE);
-      e.targetUser = who;
-      e.targetSystem = pick(SYSTEMS);
-      e.sourceIp = ipOf(who, 0);
-      if (outcome === 'FAILURE') e.detail = { reason: 'PASSWORD_POLICY', policy: 'history' };
-    } else if (action === 'IMPERSONATION') {
-      e.principal = `admin${Math.floor(rand() * 20)}@contoso.example`;
-      e.targetUser = who;
-      e.targetSystem = 'Okta';
-      if (rand() < 0.9) e.ticket = `INC-${100000 + Math.floor(rand() * 900000)}`;
-    } else if (action === 'USER_ACCOUNT_LOCKED') {
-      e.principal = 'okta';
-      e.targetUser = who;
-      e.targetSystem = 'Okta';
-    } else if (action.startsWith('SYNCHRONIZATION') || action === 'RECONCILIATION_RECORD_FALSE') {
-      e.principal = 'svc-hr-sync';
-      e.targetUser = who;
-      e.targetSystem = pick(['Workday', 'Active Directory', 'SAP']);
-      e.detail = { job: `sync-${Math.floor(rand() * 1000)}`, records: Math.floor(rand() * 5000) };
-    } else {
-      e.principal = pick(SERVICE);
-      e.targetUser = who;
-      e.targetSystem = pick(SYSTEMS);
-      e.detail = { attributes: ['department', 'title', 'manager'].slice(0, 1 + Math.floor(rand() * 3)), request: `REQ-${Math.floor(rand() * 1e6)}` };
-    }
-    return e;
-  };
-}
-
-/**
- * Event time: the most recent weekday at 11:00 UTC (at least an hour ago), advancing with the wall
- * clock from the start of the bench. Sign-ins then fall within the default business hours (07:00–19:00
- * Mon–Fri, TZ=UTC), as most of a real day's do; at night every LOGIN SUCCESS would raise
- * login-unusual-hours, making results depend on the hour the bench runs.
- */
+/** Event time: from bench/events.ts's anchor (a weekday at 11:00 UTC), advancing with the wall clock. */
 const BENCH_START = Date.now();
-const ANCHOR = (() => {
-  const d = new Date(BENCH_START - 3_600_000);
-  d.setUTCHours(11, 0, 0, 0);
-  while (d.getTime() > BENCH_START - 3_600_000 || d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() - 1);
-  return d.getTime();
-})();
+const ANCHOR = businessHoursAnchor(BENCH_START);
 const eventClock = () => ANCHOR + (Date.now() - BENCH_START);
 
 // ---- load ---------------------------------------------------------------------------------------
@@ -233,10 +106,10 @@ async function load(port: number, token: string, seconds: number, seed: number, 
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const client = async (c: number) => {
-    const next = eventGenerator(seed + c * 7919);
+    const next = eventGenerator(seed + c * 7919, USERS);
     while (performance.now() < deadline && failures.length < 10) {
       const now = eventClock();
-      const batch = Array.from({ length: BATCH }, (_, i) => next(new Date(now - ((i * 37) % 60_000)).toISOString()));
+      const batch = Array.from({ length: BATCH }, (_, i) => next(batchEventTime(now, i)));
       const body = JSON.stringify(batch);
       const t0 = performance.now();
       const res = await post(agent, port, token, body);
@@ -293,7 +166,7 @@ function prefill(dbPath: string, total: number, endTs: number): { inserted: numb
     const cacheKb = Math.max(256 * 1024, Math.min(6 * 1024 * 1024, Math.floor((freemem() / 1024) * 0.4)));
     db.pragma(`cache_size = -${cacheKb}`);
     const audit = createAuditRepository(db);
-    const next = eventGenerator(0x5eed);
+    const next = eventGenerator(0x5eed, USERS);
     const span = 365 * 86_400_000;
     const startTs = endTs - span;
     const provenance = 'Received over the API with token "bench"';
