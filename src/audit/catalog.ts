@@ -305,7 +305,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       },
     },
     scim: {
-      meaning: "The identity provider pushed a new password for the user to iamtrail over SCIM (PUT or PATCH; Okta's password sync does). iamtrail stores only a hash of it and never logs it: the Log column says \"changed: password\" and lists any other attribute changed in the same request.",
+      meaning: "The identity provider set the user's password in iamtrail over SCIM (a PUT or PATCH that carries one, as Okta's password sync sends). iamtrail keeps only a salted hash, so it cannot tell a new password from the same one sent again, and never logs it: the Log column says \"changed: password\" and lists any other attribute changed in the same request.",
       action: 'Expected when the identity provider syncs passwords. If yours is not set up to, find out which token sent it (the Log column names it) and whether that application should have this right.',
     },
     related: ['PROVISIONING_ADD', 'DE_PROVISIONING', 'PROVISIONING_MODIFY'],
@@ -330,7 +330,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     rules: ['reset-token-without-forgot'],
   },
 
-  // ── Provisioning (seed 004; iamtrail writes the first five for SCIM requests) ────────────────────
+  // ── Provisioning (seed 004; iamtrail writes the first five for SCIM requests, and PROVISIONING_RESET_PASSWORD above for a password set over SCIM) ─
   {
     code: 'PROVISIONING_ADD',
     label: 'Create Account',
