@@ -133,6 +133,8 @@ function compare(expr: string, op: CompareOp, value: FilterValue, type: Attribut
       // a range keeps the key column's index usable
       return { sql: `(${lhs} >= ? AND ${lhs} < ?)`, params: [p, `${p as string}\u{10FFFF}`] };
     case 'ew':
+      // every string ends with "" (substr(x, -0) would be the whole of x)
+      if (p === '') return { sql: `${lhs} IS NOT NULL`, params: [] };
       // the suffix's length as SQLite counts it (characters), not as JS does (UTF-16 units: an emoji
       // is two), else the suffix taken was one too long for every character beyond the BMP
       return caseExact

@@ -346,6 +346,8 @@ t.test('case-exact "ew" counts characters as SQLite does: values beyond the BMP 
     ['externalId ew "x-42"', [plain.id]],
     ['externalId sw "hr-🦄"', [uni.id]],
     ['externalId co "🦄"', [uni.id]],
+    ['externalId ew ""', [uni.id, plain.id], 'every value ends with the empty string, as in PATCH value filters'],
+    ['userName ew ""', [uni.id, plain.id], 'case-insensitive too'],
   ] as [string, string[], string?][]) {
     t.same(ids(await list(b, 'Users', { filter })), want, note ? `${filter} (${note})` : filter);
   }
