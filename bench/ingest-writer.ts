@@ -8,9 +8,10 @@
 //   spread   bench:ingest's batches: a batch's events carry times from the last 18.5 s (events/batchEventTime),
 //            among those of the batches sent before it
 //   ordered  the same events with increasing times
-// Each index keyed by time (the event id's, the action's…) takes a write on a random page of its
-// last seconds per event when times are spread, and an append when they are ordered: the difference
-// between the two runs is that cost.
+// An index keyed by time takes a write on a random page of its last seconds per event when times are
+// spread, and an append when they are ordered: the difference between the two runs is that cost.
+// (Until migration 0016, the event id's and the action's indexes were: 1,921 frames per batch spread
+// against 1,033 ordered; without them 1,052 against 974.)
 //
 // Per batch: BEGIN IMMEDIATE, storeApiBatch (the "work"), COMMIT with synchronous=NORMAL (the writer
 // thread's group commit syncs the WAL after it; here it is not synced). The frames a COMMIT wrote

@@ -22,10 +22,11 @@ export function createRuleQueries(sqlite: Sqlite) {
   // compared against a partial index's literal (audit_log_orphan_ts: action = '…') is re-prepared by
   // SQLite on every run, which cost more than the query itself. One statement per pair, kept.
   //
-  // INDEXED BY: for `ORDER BY ts DESC LIMIT n`, SQLite's planner (without ANALYZE statistics) picks
-  // audit_log_action_ts, which walks every entry of the action in the window and checks the subject
-  // of each; on a log that grows, that is a scan. bench:ingest's second run spent 35 % of the
-  // server's time in it at only 344,000 entries.
+  // INDEXED BY: for `ORDER BY ts DESC LIMIT n`, SQLite's planner (without ANALYZE statistics) picked
+  // audit_log_action_ts (dropped by migration 0016), which walked every entry of the action in the
+  // window and checked the subject of each; on a log that grows, that is a scan. bench:ingest's
+  // second run spent 35 % of the server's time in it at only 344,000 entries. The plan stays fixed
+  // whatever index a later migration adds.
   //
   // The index begins with the entry's UTC day (migration 0012), so each statement asks one day; a
   // window asks each of its days, newest first (most windows lie within one day, a 24-hour one
@@ -54,6 +55,8 @@ export function createRuleQueries(sqlite: Sqlite) {
   }
   // Window counts stop at COUNT_CAP rows: a rule needs to know that a threshold is crossed, and a
   // flood (a wall of 401s, thousands of orphans) must not make each new entry re-count the flood.
+  // scim-auth-wall: SCIM's authentication failures, from their own partial index (migration 0016),
+  // which holds the fingerprint too (the causes) so neither query reads a row
   const scimAuth = sqlite.prepare(
     `SELECT count(*) AS n FROM (SELECT 1 FROM audit_log WHERE action = 'SCIM_AUTH' AND ts >= ? AND ts <= ? LIMIT ${COUNT_CAP})`,
   );

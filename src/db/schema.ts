@@ -131,12 +131,10 @@ export const auditLog = sqliteTable(
     // Every index costs each append (ingestion writes tens of thousands of entries a second), so
     // the ones that only some entries need are partial: an entry pays only for what it is found by.
     index('audit_log_resource').on(t.resourceId).where(sql`${t.resourceId} IS NOT NULL`),
-    index('audit_log_action_ts').on(t.action, t.ts),
-    // an ingested event is known by its sender's id and its time (re-sent, both are unchanged). Time
-    // first: new events land at the end of the index instead of at random places among millions of
-    // ids. Events without a time are NULL here, which a unique index never compares: the no-replace
-    // trigger (migration 0009) refuses those duplicates (ts IS NEW.ts).
-    uniqueIndex('audit_log_event_id').on(t.ts, t.eventId).where(sql`${t.eventId} IS NOT NULL`),
+    // the wall-of-401s rule (scim-auth-wall): the SCIM authentication failures of a window and their
+    // causes. A general (action, ts) index served it until migration 0016, and cost every entry a
+    // write on a random page of its action's last seconds when ingested events arrive out of order.
+    index('audit_log_scim_auth_ts').on(t.ts, t.fingerprint).where(sql`${t.action} = 'SCIM_AUTH'`),
     // the red-flag rules' window queries: per subject and action, in time order. The outcome comes
     // last: the rules count FAILUREs (or SUCCESSes) in a time range, and with it in the index the
     // count reads no row — without it, each entry of the window cost a random read of its row
@@ -145,6 +143,10 @@ export const auditLog = sqliteTable(
     // with the day first, new entries land in today's part of the index, which stays small and in
     // the page cache. Keyed by subject alone, each entry went to a random page of an index that
     // grows with the log (~700 MB at 10 M entries), read from disk or the OS cache first.
+    // It is also how an ingested event is known again (migration 0016): a re-sent event has the same
+    // time, sender id, subject and action, and the no-replace trigger looks for it here. Its own
+    // unique (ts, event_id) index cost every event a write on a random page of the last seconds'
+    // events, when events arrive out of order, as a log shipper's batches do.
     index('audit_log_day_subject_action_ts').on(sql`(${t.ts} / 86400000)`, t.subject, t.action, t.ts, t.outcome),
     // an actor acting on someone else (a token deleting users, an admin resetting a password); an
     // entry whose principal is its subject (a user signing in) is found through the subject index

@@ -175,29 +175,49 @@ t.test('re-sending a batch stores nothing twice: the items are duplicates', asyn
   );
 });
 
-t.test('an event is known by its sender id and its time: the same id at another time is another event', async (t) => {
+t.test('an event is known by its sender id, time, user and action: the same id at another time is another event', async (t) => {
   const b = await setup(t);
   const at = Date.now() - 60_000;
   const first = await b.post([{ id: 'evt-1', timestamp: at, action: 'LOGIN', outcome: 'SUCCESS', targetUser: 'u1' }]);
   t.match(first.json(), { accepted: 1 });
   const again = await b.post([
     { id: 'evt-1', timestamp: new Date(at).toISOString(), action: 'LOGIN', outcome: 'SUCCESS', targetUser: 'u1' },
+    { id: 'evt-1', timestamp: at, action: 'LOGIN', outcome: 'FAILURE', targetUser: 'U1', detail: { resent: true } },
     { id: 'evt-1', timestamp: at + 1, action: 'LOGIN', outcome: 'SUCCESS', targetUser: 'u1' },
   ]);
   t.same(
     (again.json() as Json).results.map((r: Json) => r.status),
-    ['duplicate', 'stored'],
-    'the same instant written differently is a duplicate; a millisecond later is a new event',
+    ['duplicate', 'duplicate', 'stored'],
+    'the same instant written differently is a duplicate, whatever else differs (outcome, case of the user, detail); a millisecond later is a new event',
+  );
+  // a sender whose ids collide with another's (two systems numbering from 1) loses nothing: at the
+  // same instant, an event of the same id about another user or of another action is another event
+  const other = await b.post([
+    { id: 'evt-1', timestamp: at, action: 'LOGIN', outcome: 'SUCCESS', targetUser: 'u2' },
+    { id: 'evt-1', timestamp: at, action: 'LOGOUT', targetUser: 'u1' },
+  ]);
+  t.same(
+    (other.json() as Json).results.map((r: Json) => r.status),
+    ['stored', 'stored'],
+    'another user or another action',
   );
   // the database itself refuses a copy, also through INSERT OR REPLACE from another connection
   const stored = ingested(b).filter((r) => r.event_id === 'evt-1');
-  t.equal(stored.length, 2);
+  t.equal(stored.length, 4);
   const sqlite = b.app.database.sqlite;
   t.throws(
-    () => sqlite.prepare(`INSERT OR REPLACE INTO audit_log (ts, type, protocol, event, log, event_id) VALUES (?, 'x', 'API', 'x', 'x', 'evt-1')`).run(at),
+    () =>
+      sqlite
+        .prepare(`INSERT OR REPLACE INTO audit_log (ts, type, protocol, event, log, action, subject, event_id) VALUES (?, 'x', 'API', 'x', 'x', 'LOGIN', 'u1', 'evt-1')`)
+        .run(at),
     /append-only/,
   );
-  t.equal(ingested(b).filter((r) => r.event_id === 'evt-1').length, 2, 'nothing replaced');
+  t.throws(
+    () => sqlite.prepare(`INSERT OR REPLACE INTO audit_log (id, ts, type, protocol, event, log) VALUES (?, ?, 'x', 'API', 'x', 'x')`).run(stored[0]!.id, at),
+    /append-only/,
+    'nor can an entry be replaced by its id',
+  );
+  t.equal(ingested(b).filter((r) => r.event_id === 'evt-1').length, 4, 'nothing replaced');
 });
 
 t.test('partial failure: 207, each invalid event rejected with a reason, the valid ones kept', async (t) => {
@@ -476,7 +496,7 @@ t.test('one summary audit entry per batch, in the same transaction', async (t) =
   t.match(summary.log, new RegExp(`Stored entries: #${rows[0]!.id}–#${rows[1]!.id}`));
   t.match(summary.log, /#2 \(id "s3"\): action "nope" is not a catalog code/);
 
-  await b.post([{ id: 's1', action: 'LOGIN' }]);
+  await b.post([{ id: 's1', action: 'LOGIN', targetUser: 'a' }]);
   const last = summaries(b).at(-1)!;
   t.match(last, { http: 200, outcome: 'SUCCESS' });
   t.match(last.log, /0 stored, 1 duplicate, 0 rejected/);

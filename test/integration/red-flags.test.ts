@@ -305,6 +305,10 @@ t.test('every window query of the rules seeks its own index (EXPLAIN QUERY PLAN)
   const removals = onLog.filter((sql) => sql.includes('audit_log_scim_removal_ts'));
   t.equal(removals.length, 2, 'the removal count and ids');
   for (const sql of removals) t.match(plan(sql), /USING COVERING INDEX audit_log_scim_removal_ts \(principal=\? AND ts>\? AND ts<\?\)/, 'removals: covering');
+  // scim-auth-wall: the SCIM 401s of a window and their causes, from their own partial index alone
+  const scimAuth = onLog.filter((sql) => sql.includes("action = 'SCIM_AUTH'"));
+  t.equal(scimAuth.length, 3, 'the 401 count, ids and causes');
+  for (const sql of scimAuth) t.match(plan(sql), /USING COVERING INDEX audit_log_scim_auth_ts \(ts>\? AND ts<\?\)/, `401s: ${plan(sql)}`);
 
   // and the rule that uses it still finds the right entries, newest first
   const ids = [0, 1, 2].map((i) => add(app, failure('alice', BASE + i * MIN)));
