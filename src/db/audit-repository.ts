@@ -53,14 +53,16 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   // each OR branch has its own index (day and subject…, resource_id, principal…): SQLite unions the
   // lookups. The subject index begins with the UTC day (migration 0012), so its branches name the
   // window's days: a window of at most a day spans two. The principal index is partial (actor ≠
-  // subject, migration 0008), so its branch repeats that condition; the entries it leaves out are the
+  // subject, migration 0008), so its branch repeats that condition, and the window (SQLite seeks a
+  // branch with its own terms only: without it, every entry the actor ever made was read, migration
+  // 0017); the entries it leaves out are the
   // ones whose subject is the principal: the last branch, which compares the principal folded in JS
   // as subjects are (SQLite's lower() folds ASCII only).
   const related = sqlite.prepare(
     `SELECT ${COLUMNS} FROM audit_log
      WHERE id <> @id AND ts BETWEEN @from AND @to
        AND ((${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = @subject) OR resource_id = @resourceId
-            OR (principal = @principal AND lower(principal) <> subject)
+            OR (principal = @principal AND lower(principal) <> subject AND ts BETWEEN @from AND @to)
             OR (${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = @principalSubject))
      ORDER BY ts DESC, id DESC LIMIT @limit`,
   );

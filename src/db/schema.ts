@@ -148,10 +148,13 @@ export const auditLog = sqliteTable(
     // unique (ts, event_id) index cost every event a write on a random page of the last seconds'
     // events, when events arrive out of order, as a log shipper's batches do.
     index('audit_log_day_subject_action_ts').on(sql`(${t.ts} / 86400000)`, t.subject, t.action, t.ts, t.outcome),
-    // an actor acting on someone else (a token deleting users, an admin resetting a password); an
-    // entry whose principal is its subject (a user signing in) is found through the subject index
-    index('audit_log_principal_action_ts')
-      .on(t.principal, t.action, t.ts)
+    // an actor acting on someone else (a token deleting users, an admin resetting a password), in
+    // time order: the detail view's related entries of the same actor around an entry's time. An
+    // entry whose principal is its subject (a user signing in) is found through the subject index.
+    // Until migration 0017 the action came before the time, and that lookup read every entry the
+    // actor ever made (a SCIM token's millions of requests) to keep the window's.
+    index('audit_log_principal_ts')
+      .on(t.principal, t.ts)
       .where(sql`${t.principal} IS NOT NULL AND lower(${t.principal}) <> ${t.subject}`),
     // scim-bulk-removal: one token's successful SCIM deletions and deactivations, every column the
     // rule asks in the index (a bulk offboarding of thousands of users re-counts its window with
