@@ -487,7 +487,7 @@ export const RULES: Rule[] = [
     needs: [],
     evaluate({ entry, q, t }) {
       const since = entry.ts - t.windowHours! * HOUR;
-      const users = q.countReconciliationUsers(since, entry.ts, entry.targetSystem);
+      const users = q.countReconciliationUsers(t.windowHours! * HOUR, entry.ts, entry.targetSystem, t.users!);
       if (users < t.users!) return null;
       return {
         subject: systemKey(entry.targetSystem) ?? 'reconciliation',

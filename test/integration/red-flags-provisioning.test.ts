@@ -314,6 +314,31 @@ t.test('reconciliation-drift: mismatches for 20 distinct users within 24 hours',
   t.equal(flag.explanation, 'RECONCILIATION_RECORD_FALSE for 20 distinct users within 24 hours on SAP.');
 });
 
+t.test('reconciliation-drift: a reconciliation run (many mismatches a second) is counted once per second, never missed', async (t) => {
+  const app = await fresh(t);
+  // 30 users in one second: the 20th raises the flag; the count made then (20) is kept for that
+  // second, and the flag gains every later mismatch of it
+  batch(app, () => {
+    for (let i = 0; i < 30; i++) mismatch(app, BASE + i * 10, `user${i}`);
+  });
+  const ids = idsWhere(app, "action = 'RECONCILIATION_RECORD_FALSE'");
+  const [flag] = flagsOf(app, 'reconciliation-drift');
+  t.ok(flag, 'raised');
+  t.same(linked(app, flag!.id).sort((a, b) => a - b), ids, 'every mismatch from the 20th user on is linked, and the 20 counted');
+  t.equal(flag!.title, 'Reconciliation mismatches for 20 users', 'the count of the second in which the threshold was crossed: "at least"');
+  // the next second counts again
+  mismatch(app, BASE + 1000, 'user30');
+  t.equal(flagsOf(app, 'reconciliation-drift')[0]!.title, 'Reconciliation mismatches for 31 users');
+  // a count below the threshold is never kept: in one second, 19 users, then the 20th
+  const other = await fresh(t);
+  batch(other, () => {
+    for (let i = 0; i < 19; i++) add(other, { ts: BASE + i, action: 'RECONCILIATION_RECORD_FALSE', principal: 'recon-job', target: `u${i}`, targetSystem: 'SAP' });
+  });
+  t.same(flagsOf(other, 'reconciliation-drift'), [], '19 users');
+  add(other, { ts: BASE + 500, action: 'RECONCILIATION_RECORD_FALSE', principal: 'recon-job', target: 'u19', targetSystem: 'SAP' });
+  t.equal(flagsOf(other, 'reconciliation-drift').length, 1, 'the 20th, in the same second, raises it');
+});
+
 t.test('reconciliation-drift: near miss — the 20th user is outside the window', async (t) => {
   const app = await fresh(t);
   mismatch(app, BASE, 'first');
