@@ -30,6 +30,7 @@ interface Job {
   reject: (error: unknown) => void;
   /** answered after the group's fsync (true) or as soon as its COMMIT returned (false) */
   durable: boolean;
+  weight: number;
   outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
 }
 
@@ -53,10 +54,21 @@ export interface SubmitOptions {
    * nothing (the audit entry of a read or of a refused request). Default true.
    */
   durable?: boolean;
+  /** how much work the job is (the events of an ingested batch), against maxWeight; default 1 */
+  weight?: number;
 }
 
 export interface WriteQueueOptions {
+  /** jobs in one group at most */
   maxBatch?: number;
+  /** the sum of a group's job weights at most (a group holds one job at least); default no limit */
+  maxWeight?: number;
+  /**
+   * Durable jobs are committed while a sync runs too, and made durable by the sync that follows
+   * it (default false: they wait for the running sync and form one group with what queues behind
+   * them).
+   */
+  commitWhileSyncing?: boolean;
   /** called every 256 commits with the WAL file's size (a checkpointer thread may start) */
   onWalSize?: (bytes: number) => void;
 }
@@ -69,6 +81,8 @@ function settle(job: Job): void {
 
 export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}): WriteQueue {
   const maxBatch = options.maxBatch ?? 1000;
+  const maxWeight = options.maxWeight ?? Infinity;
+  const commitWhileSyncing = options.commitWhileSyncing === true;
   const walMode = !sqlite.memory && String(sqlite.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
   const walPath = walMode ? `${sqlite.name}-wal` : null;
   let walFd: number | null = null;
@@ -81,6 +95,8 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   let syncInFlight = false;
   /** a group was committed while the running sync had started: another sync must follow */
   let unsyncedCommit = false;
+  /** the durable jobs of those groups (commitWhileSyncing): answered when that next sync returns */
+  let afterSync: Job[] = [];
   let closed = false;
   const syncNormal = sqlite.prepare('PRAGMA synchronous = NORMAL');
   const syncFull = sqlite.prepare('PRAGMA synchronous = FULL');
@@ -206,7 +222,14 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   }
 
   function take(): Job[] {
-    const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
+    let count = Math.min(queue.length, maxBatch);
+    if (maxWeight !== Infinity) {
+      let weight = queue[0]!.weight;
+      let n = 1;
+      while (n < count && weight + queue[n]!.weight <= maxWeight) weight += queue[n++]!.weight;
+      count = n;
+    }
+    const batch = queue.length > count ? queue.splice(0, count) : queue;
     if (batch === queue) queue = [];
     return batch;
   }
@@ -216,7 +239,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
    * their callers are answered at the COMMIT, and waiting for the disk to finish someone else's
    * sync was most of their latency. Durable jobs keep waiting, so that their groups stay large.
    */
-  const committable = () => queue.length > 0 && (!syncInFlight || !queue.some((job) => job.durable));
+  const committable = () => queue.length > 0 && (!syncInFlight || commitWhileSyncing || !queue.some((job) => job.durable));
 
   /** Commits the queued jobs as one group (maxBatch at most) and starts its sync on the pool. */
   function commitQueued(): void {
@@ -243,11 +266,15 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
       }
     }
     if (syncInFlight) {
-      // only jobs that wait for no fsync are committed during a sync: the next sync makes them durable
+      // committed during a sync (jobs that wait for no fsync, or any with commitWhileSyncing): the
+      // next sync, which starts when this one returns, makes them durable
       unsyncedCommit = true;
-      return;
+      if (waiting.length > 0) afterSync = afterSync.length === 0 ? waiting : afterSync.concat(waiting);
+      return schedule();
     }
     startSync(fd, waiting);
+    // a group limited by maxWeight may leave jobs behind (committed now if they need not wait)
+    schedule();
   }
 
   function startSync(fd: number, waiting: Job[]): void {
@@ -265,7 +292,11 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
       }
       if (closed) return closeWal();
       // what was committed during this sync is made durable at once
-      if (unsyncedCommit && walFd !== null) startSync(walFd, []);
+      if (unsyncedCommit && walFd !== null) {
+        const next = afterSync;
+        afterSync = [];
+        startSync(walFd, next);
+      }
       schedule();
     });
   }
@@ -299,8 +330,9 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     busySince = 0;
     // shutdown: what is committed but not yet synced, and what is queued, is made durable now
     const fd = walFd;
-    const unsynced = syncing ?? [];
+    const unsynced = afterSync.length === 0 ? (syncing ?? []) : [...(syncing ?? []), ...afterSync];
     syncing = null;
+    afterSync = [];
     const committed: Job[] = [];
     while (queue.length > 0) {
       const batch = take();
@@ -324,7 +356,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   return {
     submit<T>(run: () => T, onError?: (error: unknown) => void, submitOptions?: SubmitOptions): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ run, onError, resolve: resolve as (v: unknown) => void, reject, durable: submitOptions?.durable ?? true });
+        queue.push({ run, onError, resolve: resolve as (v: unknown) => void, reject, durable: submitOptions?.durable ?? true, weight: submitOptions?.weight ?? 1 });
         schedule();
       });
     },

@@ -97,6 +97,62 @@ t.test('while a sync runs, jobs that wait for no fsync are committed and answere
   t.same(committed(), ['first', 'd1', 'r1', 'd2', 'r2']);
 });
 
+t.test('commitWhileSyncing: a durable job is committed during the running sync, and answered after the next one', async (t) => {
+  const { path, sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite, { commitWhileSyncing: true });
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  await queue.submit(() => insert.run('first')); // the WAL file exists: later groups sync on the pool
+  const other = new Database(path, { readonly: true });
+  t.teardown(() => other.close());
+  const committed = () => (other.prepare('SELECT value FROM scratch ORDER BY id').all() as { value: string }[]).map((r) => r.value);
+  const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const busy = Array.from({ length: poolSize }, () => new Promise((resolve) => pbkdf2('x', 'y', 100_000, 32, 'sha256', resolve)));
+  const order: string[] = [];
+  const d1 = queue.submit(() => insert.run('d1')).then(() => order.push('d1'));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(committed(), ['first', 'd1'], 'd1 committed, its sync pending behind the busy pool');
+  const d2 = queue.submit(() => insert.run('d2')).then(() => order.push('d2'));
+  const d3 = queue.submit(() => insert.run('d3')).then(() => order.push('d3'));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(committed(), ['first', 'd1', 'd2', 'd3'], 'd2 and d3 are committed while d1 syncs, not after');
+  t.same(order, [], 'and nobody is answered before a sync');
+  await Promise.all([d1, d2, d3, ...busy]);
+  t.same(order, ['d1', 'd2', 'd3'], 'd1 after its sync; d2 and d3 after the sync that began once it returned');
+  // close() answers what was committed during a sync whose successor has not started
+  const d4 = queue.submit(() => insert.run('d4'));
+  await new Promise((resolve) => setImmediate(resolve));
+  const d5 = queue.submit(() => insert.run('d5'));
+  await new Promise((resolve) => setImmediate(resolve));
+  queue.close();
+  await Promise.all([d4, d5]);
+  t.same(committed().slice(-2), ['d4', 'd5']);
+});
+
+t.test('maxWeight: a group holds jobs up to that weight, one job at least', async (t) => {
+  const { sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite, { maxWeight: 500 });
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  // the jobs that ran since the last answer: a group is answered before the next one runs
+  const groups: number[][] = [];
+  let group: number[] = [];
+  const job = (i: number, weight: number) =>
+    queue.submit(
+      () => {
+        insert.run(`j${i}`);
+        group.push(i);
+        return i;
+      },
+      undefined,
+      { weight },
+    );
+  const sizes = [200, 200, 200, 600, 100, 100];
+  const all = sizes.map((w, i) => job(i, w).then(() => {
+    if (group.length > 0) (groups.push(group), (group = []));
+  }));
+  await Promise.all(all);
+  t.same(groups, [[0, 1], [2], [3], [4, 5]], '200+200; 200 (with 600 it would pass 500); 600 alone; 100+100');
+});
+
 t.test('a job that fails can record its failure in the same transaction', async (t) => {
   const { sqlite } = setup(t);
   const queue = createWriteQueue(sqlite);
