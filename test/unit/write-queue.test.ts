@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../../src/db/connection.js';
-import { createWriteQueue } from '../../src/db/write-queue.js';
+import { createWriteQueue, type WriteQueueOptions } from '../../src/db/write-queue.js';
 import { startCheckpointer } from '../../src/db/checkpointer.js';
 import { tempDir } from '../helper.js';
 
@@ -17,6 +17,24 @@ function setup(t: Parameters<typeof tempDir>[0]) {
   connection.sqlite.exec('CREATE TABLE scratch (id INTEGER PRIMARY KEY, value TEXT NOT NULL)');
   t.teardown(() => connection.close());
   return { path, sqlite: connection.sqlite };
+}
+
+/**
+ * A queue whose WAL file exists (later groups sync on the pool), every thread of libuv's pool busy
+ * for a while (`busy`: the fdatasync of the next group waits behind them), and what another
+ * connection sees committed.
+ */
+async function queueWithSlowSync(t: Parameters<typeof tempDir>[0], options: WriteQueueOptions = {}) {
+  const { path, sqlite } = setup(t);
+  const queue = createWriteQueue(sqlite, options);
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  await queue.submit(() => insert.run('first'));
+  const other = new Database(path, { readonly: true });
+  t.teardown(() => other.close());
+  const committed = () => (other.prepare('SELECT value FROM scratch ORDER BY id').all() as { value: string }[]).map((r) => r.value);
+  const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const busy = Array.from({ length: poolSize }, () => new Promise((resolve) => pbkdf2('x', 'y', 100_000, 32, 'sha256', resolve)));
+  return { queue, insert, committed, busy };
 }
 
 t.test('jobs of one turn share a commit; each is answered after it, a failing one alone is undone', async (t) => {
@@ -69,16 +87,7 @@ t.test('durable: false answers at the COMMIT, the others of its group after the 
 });
 
 t.test('while a sync runs, jobs that wait for no fsync are committed and answered; durable ones wait for it', async (t) => {
-  const { path, sqlite } = setup(t);
-  const queue = createWriteQueue(sqlite);
-  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
-  await queue.submit(() => insert.run('first')); // the WAL file exists: later groups sync on the pool
-  const other = new Database(path, { readonly: true });
-  t.teardown(() => other.close());
-  const committed = () => (other.prepare('SELECT value FROM scratch ORDER BY id').all() as { value: string }[]).map((r) => r.value);
-  // every thread of libuv's pool busy for a while: the fdatasync of the next group waits behind them
-  const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  const busy = Array.from({ length: poolSize }, () => new Promise((resolve) => pbkdf2('x', 'y', 100_000, 32, 'sha256', resolve)));
+  const { queue, insert, committed, busy } = await queueWithSlowSync(t);
   const order: string[] = [];
   const d1 = queue.submit(() => insert.run('d1')).then(() => order.push('d1'));
   // d1's group commits in this turn's check phase; its sync is then queued on the pool
@@ -98,15 +107,7 @@ t.test('while a sync runs, jobs that wait for no fsync are committed and answere
 });
 
 t.test('commitWhileSyncing: a durable job is committed during the running sync, and answered after the next one', async (t) => {
-  const { path, sqlite } = setup(t);
-  const queue = createWriteQueue(sqlite, { commitWhileSyncing: true });
-  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
-  await queue.submit(() => insert.run('first')); // the WAL file exists: later groups sync on the pool
-  const other = new Database(path, { readonly: true });
-  t.teardown(() => other.close());
-  const committed = () => (other.prepare('SELECT value FROM scratch ORDER BY id').all() as { value: string }[]).map((r) => r.value);
-  const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  const busy = Array.from({ length: poolSize }, () => new Promise((resolve) => pbkdf2('x', 'y', 100_000, 32, 'sha256', resolve)));
+  const { queue, insert, committed, busy } = await queueWithSlowSync(t, { commitWhileSyncing: true });
   const order: string[] = [];
   const d1 = queue.submit(() => insert.run('d1')).then(() => order.push('d1'));
   await new Promise((resolve) => setImmediate(resolve));
