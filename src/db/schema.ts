@@ -117,7 +117,7 @@ export const auditLog = sqliteTable(
     resourceId: text('resource_id'),
     sourceIp: text('source_ip'),
     userAgent: text('user_agent'),
-    /** the sender's event id (ingested events); unique, so a re-sent batch adds nothing */
+    /** the sender's event id (ingested events): with the time, user and action, what makes a re-sent event a duplicate */
     eventId: text('event_id'),
     country: text('country'),
     ticket: text('ticket'),
@@ -144,10 +144,12 @@ export const auditLog = sqliteTable(
     // the page cache. Keyed by subject alone, each entry went to a random page of an index that
     // grows with the log (~700 MB at 10 M entries), read from disk or the OS cache first.
     // It is also how an ingested event is known again (migration 0016): a re-sent event has the same
-    // time, sender id, subject and action, and the no-replace trigger looks for it here. Its own
-    // unique (ts, event_id) index cost every event a write on a random page of the last seconds'
-    // events, when events arrive out of order, as a log shipper's batches do.
-    index('audit_log_day_subject_action_ts').on(sql`(${t.ts} / 86400000)`, t.subject, t.action, t.ts, t.outcome),
+    // time, sender id, subject and action, and the no-replace trigger seeks it here, down to the
+    // sender id (migration 0018; without it, the trigger read every row of the same user, action and
+    // time: all of a user's events sent without a time, quadratic). Its own unique (ts, event_id)
+    // index cost every event a write on a random page of the last seconds' events, when events
+    // arrive out of order, as a log shipper's batches do.
+    index('audit_log_day_subject_action_ts').on(sql`(${t.ts} / 86400000)`, t.subject, t.action, t.ts, t.eventId, t.outcome),
     // an actor acting on someone else (a token deleting users, an admin resetting a password), in
     // time order: the detail view's related entries of the same actor around an entry's time. An
     // entry whose principal is its subject (a user signing in) is found through the subject index.

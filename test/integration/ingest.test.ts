@@ -218,6 +218,18 @@ t.test('an event is known by its sender id, time, user and action: the same id a
     'nor can an entry be replaced by its id',
   );
   t.equal(ingested(b).filter((r) => r.event_id === 'evt-1').length, 4, 'nothing replaced');
+
+  // the trigger seeks the event itself, down to its id: events of one user and action sent without a
+  // time share the rest of the key, and a lookup that read each of them made storing n of them n²
+  const trigger = (sqlite.prepare(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_replace'`).get() as { sql: string }).sql;
+  const lookup = trigger.slice(trigger.lastIndexOf('EXISTS (') + 'EXISTS ('.length, trigger.lastIndexOf('))')).replace(/NEW\.`?\w+`?/g, '?');
+  const plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${lookup}`).all(...Array<number>((lookup.match(/\?/g) ?? []).length).fill(1)) as { detail: string }[])
+    .map((r) => r.detail)
+    .join(' | ');
+  t.match(plan, /COVERING INDEX audit_log_day_subject_action_ts \(<expr>=\? AND subject=\? AND action=\? AND ts=\? AND event_id=\?\)/, `the duplicate lookup: ${plan}`);
+  const untimed = Array.from({ length: 300 }, (_, i) => ({ id: `u-${i}`, action: 'LOGIN', outcome: 'FAILURE', targetUser: 'kim' }));
+  t.match((await b.post(untimed)).json(), { accepted: 300, duplicates: 0 }, 'events without a time');
+  t.match((await b.post(untimed)).json(), { accepted: 0, duplicates: 300 }, 'sent again: duplicates');
 });
 
 t.test('partial failure: 207, each invalid event rejected with a reason, the valid ones kept', async (t) => {
