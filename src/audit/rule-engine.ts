@@ -133,6 +133,11 @@ export function createRuleEngine(deps: {
       return raised;
     },
 
+    /** after a rollback: counts kept from entries that were undone are dropped (see countReconciliationUsers) */
+    forget(): void {
+      q.forget();
+    },
+
     statuses(): RuleStatus[] {
       const { config, context } = load();
       return RULES.map((rule) => status(rule, config, context));

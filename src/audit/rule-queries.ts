@@ -163,25 +163,31 @@ export function createRuleQueries(sqlite: Sqlite) {
     orphanIds: (since: number, until: number, system: string | null, limit: number) => orphanIds.all(system, since, until, limit),
     /**
      * Distinct users with RECONCILIATION_RECORD_FALSE on one system (any case) in the `windowMs`
-     * that end with the second of `at` (at most COUNT_CAP). Counting them takes a temporary b-tree
-     * of up to COUNT_CAP names: 250 µs at the cap, for every mismatch of a reconciliation run, which
-     * sends thousands (5.6-8.8 % of the ingest writer's time under bench:ingest). So the window
-     * ends with the entry's second, which the mismatches of one second share, and a count that
-     * reached `keepFrom` (the rule's threshold) is kept for that window: what the second's later
-     * mismatches add can only make it short, and the rule says "at least". A count below it is
-     * always made again, so the entry that crosses the threshold is never missed.
+     * before the second of `at`, that second included (at most COUNT_CAP). Counting them takes a
+     * temporary b-tree of up to COUNT_CAP names: 250 µs at the cap, for every mismatch of a
+     * reconciliation run, which sends thousands (5.6-8.8 % of the ingest writer's time under
+     * bench:ingest). So the window is whole seconds, which the mismatches of one second share, and a
+     * count that reached `keepFrom` (the rule's threshold) is kept for that window: what the
+     * second's later mismatches add can only make it short, and the rule says "at least". A count
+     * below the threshold is never kept nor used, so the entry that crosses it is never missed. A
+     * rollback may undo entries a kept count saw: forget() drops them (the write queue calls it).
      */
     countReconciliationUsers(windowMs: number, at: number, system: string | null, keepFrom = Infinity): number {
-      const until = Math.floor(at / 1000) * 1000 + 999;
-      const key = `${windowMs}|${until}|${system === null ? '' : `=${system.toLowerCase()}`}`;
+      const second = Math.floor(at / 1000) * 1000;
+      // keyed as SQLite's lower() compares the system: ASCII letters only
+      const key = `${windowMs}|${second}|${system === null ? '' : `=${system.replace(/[A-Z]+/g, (c) => c.toLowerCase())}`}`;
       const kept = reconCounts.get(key);
-      if (kept !== undefined) return kept;
-      const count = n(reconUsers.get(system, until - windowMs, until));
+      if (kept !== undefined && kept >= keepFrom) return kept;
+      const count = n(reconUsers.get(system, second - windowMs, second + 999));
       if (count >= keepFrom) {
         if (reconCounts.size >= 64) reconCounts.clear();
         reconCounts.set(key, count);
       }
       return count;
+    },
+    /** drops the counts kept above (after a rollback) */
+    forget(): void {
+      reconCounts.clear();
     },
     /** the latest RECONCILIATION_RECORD_FALSE of each of those users, the latest first */
     reconciliationIds: (since: number, until: number, system: string | null, limit: number) => reconIds.all(system, since, until, limit),

@@ -71,6 +71,8 @@ export interface WriteQueueOptions {
   commitWhileSyncing?: boolean;
   /** called every 256 commits with the WAL file's size (a checkpointer thread may start) */
   onWalSize?: (bytes: number) => void;
+  /** called after a rollback (of a group or of a job's savepoint): what was read of the undone writes must be forgotten */
+  onRollback?: () => void;
 }
 
 function settle(job: Job): void {
@@ -112,6 +114,8 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   const release = sqlite.prepare('RELEASE job');
   const rollbackTo = sqlite.prepare('ROLLBACK TO job');
 
+  const rolledBack = options.onRollback ?? (() => undefined);
+
   function runJob(job: Job): void {
     savepoint.run();
     try {
@@ -121,6 +125,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     } catch (error) {
       rollbackTo.run();
       release.run();
+      rolledBack();
       job.outcome = { ok: false, error };
       if (job.onError) {
         savepoint.run();
@@ -130,6 +135,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
         } catch (recordError) {
           rollbackTo.run();
           release.run();
+          rolledBack();
           job.outcome = { ok: false, error: recordError };
         }
       }
@@ -148,6 +154,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
         job.outcome = { ok: true, value: job.run() };
       } catch {
         if (sqlite.inTransaction) rollback.run();
+        rolledBack();
         return false;
       }
     }
@@ -206,6 +213,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     } catch (error) {
       // BEGIN or COMMIT failed (disk full, I/O error): nothing of the batch is durable
       if (sqlite.inTransaction) rollback.run();
+      rolledBack();
       for (const job of batch) job.reject(error);
       return false;
     } finally {
@@ -289,6 +297,13 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
           if (error) job.reject(error);
           else settle(job);
         }
+      }
+      if (error && afterSync.length > 0) {
+        // committed during the failed sync: their WAL frames follow frames that may be lost, and
+        // recovery after a crash stops at the first lost one, so a later sync cannot vouch for them
+        const lost = afterSync;
+        afterSync = [];
+        for (const job of lost) job.reject(error);
       }
       if (closed) return closeWal();
       // what was committed during this sync is made durable at once

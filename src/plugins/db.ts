@@ -73,7 +73,8 @@ export default fp<{ databasePath: string; timeZone: string }>(
       if (checkpointer || bytes < CHECKPOINTER_WAL_BYTES) return;
       checkpointer = startCheckpointer(connection.sqlite.name, 100);
     };
-    const writeQueue = createWriteQueue(connection.sqlite, { onWalSize });
+    // a rollback undoes entries the rules may have counted (reconciliation-drift keeps some counts)
+    const writeQueue = createWriteQueue(connection.sqlite, { onWalSize, onRollback: () => app.repos.rules.forget() });
     app.decorate('writeQueue', writeQueue);
     const ingestWriter = connection.sqlite.memory
       ? createInlineIngestWriter(app.repos, writeQueue)

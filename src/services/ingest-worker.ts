@@ -22,6 +22,7 @@ const repos = createRepositories(connection, timeZone);
 const queue = createWriteQueue(connection.sqlite, {
   maxWeight: 500,
   commitWhileSyncing: true,
+  onRollback: () => repos.rules.forget(),
   onWalSize: (bytes) => port.postMessage({ type: 'wal', bytes } satisfies FromWriter),
 });
 const inFlight = new Set<Promise<unknown>>();

@@ -339,6 +339,42 @@ t.test('reconciliation-drift: a reconciliation run (many mismatches a second) is
   t.equal(flagsOf(other, 'reconciliation-drift').length, 1, 'the 20th, in the same second, raises it');
 });
 
+t.test('reconciliation-drift: a kept count is not used past a rollback, for another system, or under a higher threshold', async (t) => {
+  // a rollback: 20 users stored by a job that then fails are undone with it; the next mismatch of
+  // that second counts 1 user, not the 20 the rule saw
+  const app = await fresh(t);
+  await t.rejects(
+    app.writeQueue.submit(() => {
+      for (let i = 0; i < 20; i++) mismatch(app, BASE + i, `gone${i}`);
+      throw new Error('the job fails');
+    }),
+    { message: 'the job fails' },
+  );
+  await app.writeQueue.submit(() => mismatch(app, BASE + 500, 'real'));
+  t.equal(idsWhere(app, "action = 'RECONCILIATION_RECORD_FALSE'").length, 1, 'the 20 were rolled back');
+  t.same(flagsOf(app, 'reconciliation-drift'), [], 'no flag from the undone entries');
+
+  // a system SQLite's lower() tells apart (it folds ASCII only) has its own count
+  const other = await fresh(t);
+  batch(other, () => {
+    for (let i = 0; i < 20; i++) add(other, { ts: BASE + i, action: 'RECONCILIATION_RECORD_FALSE', principal: 'recon-job', target: `u${i}`, targetSystem: 'Système' });
+  });
+  add(other, { ts: BASE + 500, action: 'RECONCILIATION_RECORD_FALSE', principal: 'recon-job', target: 'v0', targetSystem: 'SYSTÈME' });
+  t.same(flagsOf(other, 'reconciliation-drift').map((f) => f.subject), ['système'], 'one flag: the 20 users of "Système"');
+
+  // a count kept under the threshold of 20 is not the answer under 25
+  const third = await fresh(t);
+  batch(third, () => {
+    for (let i = 0; i < 20; i++) mismatch(third, BASE + i, `user${i}`);
+  });
+  t.equal(flagsOf(third, 'reconciliation-drift')[0]!.title, 'Reconciliation mismatches for 20 users');
+  third.repos.rules.saveConfig({ 'reconciliation-drift': { thresholds: { users: 25 } } });
+  batch(third, () => {
+    for (let i = 20; i < 25; i++) mismatch(third, BASE + 100 + i, `user${i}`);
+  });
+  t.equal(flagsOf(third, 'reconciliation-drift')[0]!.title, 'Reconciliation mismatches for 25 users', 'counted again: 25 reach the new threshold');
+});
+
 t.test('reconciliation-drift: near miss — the 20th user is outside the window', async (t) => {
   const app = await fresh(t);
   mismatch(app, BASE, 'first');

@@ -32,9 +32,13 @@ async function queueWithSlowSync(t: Parameters<typeof tempDir>[0], options: Writ
   const other = new Database(path, { readonly: true });
   t.teardown(() => other.close());
   const committed = () => (other.prepare('SELECT value FROM scratch ORDER BY id').all() as { value: string }[]).map((r) => r.value);
+  return { queue, insert, committed, busy: occupyPool() };
+}
+
+/** every thread of libuv's pool busy for a while: an fdatasync queued now waits behind them */
+function occupyPool(): Promise<unknown>[] {
   const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  const busy = Array.from({ length: poolSize }, () => new Promise((resolve) => pbkdf2('x', 'y', 100_000, 32, 'sha256', resolve)));
-  return { queue, insert, committed, busy };
+  return Array.from({ length: poolSize }, () => new Promise((resolve) => pbkdf2('x', 'y', 100_000, 32, 'sha256', resolve)));
 }
 
 t.test('jobs of one turn share a commit; each is answered after it, a failing one alone is undone', async (t) => {
@@ -117,16 +121,38 @@ t.test('commitWhileSyncing: a durable job is committed during the running sync, 
   await new Promise((resolve) => setImmediate(resolve));
   t.same(committed(), ['first', 'd1', 'd2', 'd3'], 'd2 and d3 are committed while d1 syncs, not after');
   t.same(order, [], 'and nobody is answered before a sync');
-  await Promise.all([d1, d2, d3, ...busy]);
-  t.same(order, ['d1', 'd2', 'd3'], 'd1 after its sync; d2 and d3 after the sync that began once it returned');
+  await d1;
+  t.same(order, ['d1'], "d1 after its sync; d2 and d3 not by that sync, which began before their COMMIT");
+  await Promise.all([d2, d3, ...busy]);
+  t.same(order, ['d1', 'd2', 'd3'], 'd2 and d3 after the sync that began once it returned');
   // close() answers what was committed during a sync whose successor has not started
-  const d4 = queue.submit(() => insert.run('d4'));
+  const busyAgain = occupyPool();
+  const d4 = queue.submit(() => insert.run('d4')).then(() => order.push('d4'));
   await new Promise((resolve) => setImmediate(resolve));
-  const d5 = queue.submit(() => insert.run('d5'));
+  const d5 = queue.submit(() => insert.run('d5')).then(() => order.push('d5'));
   await new Promise((resolve) => setImmediate(resolve));
+  t.same(committed().slice(-2), ['d4', 'd5'], 'd5 committed during the sync of d4');
   queue.close();
-  await Promise.all([d4, d5]);
-  t.same(committed().slice(-2), ['d4', 'd5']);
+  await Promise.all([d4, d5, ...busyAgain]);
+  t.same(order.slice(-2), ['d4', 'd5'], 'both answered: close() synced them');
+});
+
+t.test("onRollback: called when a job's writes are undone", async (t) => {
+  const { sqlite } = setup(t);
+  let rollbacks = 0;
+  const queue = createWriteQueue(sqlite, { onRollback: () => rollbacks++ });
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  await queue.submit(() => insert.run('ok'));
+  t.equal(rollbacks, 0, 'not for a group that commits');
+  const results = await Promise.allSettled([
+    queue.submit(() => insert.run('a')),
+    queue.submit(() => {
+      insert.run('b');
+      throw new Error('no');
+    }),
+  ]);
+  t.same(results.map((r) => r.status), ['fulfilled', 'rejected']);
+  t.equal(rollbacks, 2, "the group, then the failing job's savepoint");
 });
 
 t.test('maxWeight: a group holds jobs up to that weight, one job at least', async (t) => {
