@@ -9,6 +9,9 @@ import { fold } from '../scim/fold.js';
 export const NOT_FAILURE = '!FAILURE';
 /** window counts stop here; a title then says "1000+" */
 export const COUNT_CAP = 1000;
+/** a target system as the synchronization rules group it: in lower case as SQLite's lower() folds it
+ * (ASCII only), the key of their indexes, so that one flag stands for the entries counted together */
+export const systemKey = (system: string | null) => (system === null ? null : system.replace(/[A-Z]+/g, (c) => c.toLowerCase()));
 /** the failures of each day of a sync-failing-days run that its flag links */
 export const SYNC_IDS_PER_DAY = 3;
 /** the causes of a wall of 401s named one by one; the rest are counted together */
@@ -175,7 +178,7 @@ export function createRuleQueries(sqlite: Sqlite) {
     countReconciliationUsers(windowMs: number, at: number, system: string | null, keepFrom = Infinity): number {
       const second = Math.floor(at / 1000) * 1000;
       // keyed as SQLite's lower() compares the system: ASCII letters only
-      const key = `${windowMs}|${second}|${system === null ? '' : `=${system.replace(/[A-Z]+/g, (c) => c.toLowerCase())}`}`;
+      const key = `${windowMs}|${second}|${system === null ? '' : `=${systemKey(system)}`}`;
       const kept = reconCounts.get(key);
       if (kept !== undefined && kept >= keepFrom) return kept;
       const count = n(reconUsers.get(system, second - windowMs, second + 999));

@@ -5,7 +5,7 @@ import { fold } from '../scim/fold.js';
 import type { StoredAuditEntry } from './entry.js';
 import type { RelatedEntries, Severity } from '../db/flag-repository.js';
 import { daysLabel, inMaintenanceWindow, isIn, localTime, utcTime, withinBusinessHours, type BusinessHours, type RuleContext } from './rule-config.js';
-import { COUNT_CAP, NOT_FAILURE, type RuleQueries } from './rule-queries.js';
+import { COUNT_CAP, NOT_FAILURE, systemKey, type RuleQueries } from './rule-queries.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -106,9 +106,6 @@ const at = utcTime;
 /** the time of an entry in the rules' time zone (the business hours'), with weekday and offset */
 const local = (ms: number, c: RuleContext) => localTime(ms, c.businessHours.timeZone);
 const businessHours = (bh: BusinessHours) => `${daysLabel(bh.days)} ${bh.start}–${bh.end}, ${bh.timeZone}`;
-/** a target system as the synchronization rules group it: in lower case as SQLite's lower() folds it
- * (ASCII only), the key of their indexes, so that one flag stands for the entries counted together */
-const systemKey = (system: string | null) => (system === null ? null : system.replace(/[A-Z]+/g, (c) => c.toLowerCase()));
 /** a window count; the queries stop counting at COUNT_CAP */
 const atLeast = (n: number) => (n >= COUNT_CAP ? `${COUNT_CAP}+` : String(n));
 

@@ -55,9 +55,8 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   // window's days: a window of at most a day spans two. The principal index is partial (actor ≠
   // subject, migration 0008), so its branch repeats that condition, and the window (SQLite seeks a
   // branch with its own terms only: without it, every entry the actor ever made was read, migration
-  // 0017); the entries it leaves out are the
-  // ones whose subject is the principal: the last branch, which compares the principal folded in JS
-  // as subjects are (SQLite's lower() folds ASCII only).
+  // 0017); the entries it leaves out are the ones whose subject is the principal: the last branch,
+  // which compares the principal folded in JS as subjects are (SQLite's lower() folds ASCII only).
   const related = sqlite.prepare(
     `SELECT ${COLUMNS} FROM audit_log
      WHERE id <> @id AND ts BETWEEN @from AND @to

@@ -245,7 +245,8 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
   /**
    * While a sync runs, only a queue of jobs that wait for no fsync (durable: false) is committed:
    * their callers are answered at the COMMIT, and waiting for the disk to finish someone else's
-   * sync was most of their latency. Durable jobs keep waiting, so that their groups stay large.
+   * sync was most of their latency. Durable jobs keep waiting, so that their groups stay large,
+   * unless commitWhileSyncing says otherwise.
    */
   const committable = () => queue.length > 0 && (!syncInFlight || commitWhileSyncing || !queue.some((job) => job.durable));
 
@@ -345,7 +346,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     busySince = 0;
     // shutdown: what is committed but not yet synced, and what is queued, is made durable now
     const fd = walFd;
-    const unsynced = afterSync.length === 0 ? (syncing ?? []) : [...(syncing ?? []), ...afterSync];
+    const unsynced = [...(syncing ?? []), ...afterSync];
     syncing = null;
     afterSync = [];
     const committed: Job[] = [];
