@@ -13,6 +13,11 @@ import { createRuleEngine, type RuleEngine } from '../audit/rule-engine.js';
 import { createInlineIngestWriter, createThreadIngestWriter, type IngestWriter } from '../services/ingest-writer.js';
 
 const CHECKPOINTER_WAL_BYTES = 8 * 1024 * 1024;
+/**
+ * The audit entries of SCIM requests that changed nothing (reads, refusals) are answered at their
+ * COMMIT and on disk this long after it at the latest (sooner if a change's sync comes first).
+ */
+const LAZY_SYNC_MS = 50;
 
 export interface Repositories {
   accounts: AccountRepository;
@@ -74,7 +79,7 @@ export default fp<{ databasePath: string; timeZone: string }>(
       checkpointer = startCheckpointer(connection.sqlite.name, 100);
     };
     // a rollback undoes entries the rules may have counted (reconciliation-drift keeps some counts)
-    const writeQueue = createWriteQueue(connection.sqlite, { onWalSize, onRollback: () => app.repos.rules.forget() });
+    const writeQueue = createWriteQueue(connection.sqlite, { onWalSize, lazySyncMs: LAZY_SYNC_MS, onRollback: () => app.repos.rules.forget() });
     app.decorate('writeQueue', writeQueue);
     const ingestWriter = connection.sqlite.memory
       ? createInlineIngestWriter(app.repos, writeQueue)

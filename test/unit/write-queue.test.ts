@@ -110,6 +110,44 @@ t.test('while a sync runs, jobs that wait for no fsync are committed and answere
   t.same(committed(), ['first', 'd1', 'r1', 'd2', 'r2']);
 });
 
+t.test('lazySyncMs: groups of only non-durable jobs are synced by the next durable group, or lazySyncMs later', async (t) => {
+  const { path, sqlite } = setup(t);
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const insert = sqlite.prepare('INSERT INTO scratch (value) VALUES (?)');
+  const eager = createWriteQueue(sqlite);
+  await eager.submit(() => insert.run('first')); // the WAL file exists: groups sync on the pool
+  const e0 = eager.syncs();
+  await eager.submit(() => insert.run('eager read'), undefined, { durable: false });
+  t.equal(eager.syncs(), e0 + 1, 'without lazySyncMs, a group of reads starts its own sync');
+  eager.close();
+
+  const queue = createWriteQueue(sqlite, { lazySyncMs: 150 });
+  const other = new Database(path, { readonly: true });
+  t.teardown(() => other.close());
+  const count = () => (other.prepare('SELECT count(*) AS n FROM scratch').get() as { n: number }).n;
+  const before = count();
+  const s0 = queue.syncs();
+  for (const value of ['r1', 'r2', 'r3']) await queue.submit(() => insert.run(value), undefined, { durable: false });
+  t.equal(count(), before + 3, 'three groups of reads committed and answered');
+  t.equal(queue.syncs(), s0, 'none of them started a sync');
+  await sleep(250);
+  t.equal(queue.syncs(), s0 + 1, 'one sync made them durable within lazySyncMs');
+
+  await queue.submit(() => insert.run('r4'), undefined, { durable: false });
+  const s1 = queue.syncs();
+  await queue.submit(() => insert.run('d1'));
+  t.equal(queue.syncs(), s1 + 1, 'a durable group syncs at once, as always');
+  await sleep(250);
+  t.equal(queue.syncs(), s1 + 1, 'its sync covered the group of reads before it: no later sync');
+
+  await queue.submit(() => insert.run('r5'), undefined, { durable: false });
+  const s2 = queue.syncs();
+  queue.close();
+  t.equal(queue.syncs(), s2 + 1, 'close() syncs a group of reads that still waited for its sync');
+  await sleep(250);
+  t.equal(queue.syncs(), s2 + 1, 'and its timer does not fire after close()');
+});
+
 t.test('commitWhileSyncing: a durable job is committed during the running sync, and answered after the next one', async (t) => {
   const { queue, insert, committed, busy } = await queueWithSlowSync(t, { commitWhileSyncing: true });
   const order: string[] = [];
