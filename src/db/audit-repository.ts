@@ -51,8 +51,9 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   const latestAny = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log ORDER BY id DESC LIMIT 1`);
   const latestByProtocol = sqlite.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE protocol = ? ORDER BY id DESC LIMIT 1`);
   // each OR branch has its own index (day and subject…, resource_id, principal…): SQLite unions the
-  // lookups. The subject index begins with the UTC day (migration 0012), so its branches name the
-  // window's days: a window of at most a day spans two. The principal index is partial (actor ≠
+  // lookups. The same resource's entries are found under each subject it has had (a user renamed:
+  // audit_resource_subjects, migration 0019), and by resource id when they have no subject. The
+  // subject index begins with the UTC day (migration 0012), so its branches name the window's days: a window of at most a day spans two. The principal index is partial (actor ≠
   // subject, migration 0008), so its branch repeats that condition, and the window (SQLite seeks a
   // branch with its own terms only: without it, every entry the actor ever made was read, migration
   // 0017); the entries it leaves out are the ones whose subject is the principal: the last branch,
@@ -60,7 +61,10 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   const related = sqlite.prepare(
     `SELECT ${COLUMNS} FROM audit_log
      WHERE id <> @id AND ts BETWEEN @from AND @to
-       AND ((${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = @subject) OR resource_id = @resourceId
+       AND ((${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = @subject)
+            OR (${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND resource_id = @resourceId
+                AND subject IN (SELECT subject FROM audit_resource_subjects WHERE resource_id = @resourceId))
+            OR (resource_id = @resourceId AND subject IS NULL)
             OR (principal = @principal AND lower(principal) <> subject AND ts BETWEEN @from AND @to)
             OR (${ENTRY_DAY_SQL} IN (@firstDay, @lastDay) AND subject = @principalSubject))
      ORDER BY ts DESC, id DESC LIMIT @limit`,

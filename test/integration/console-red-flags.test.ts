@@ -2,6 +2,8 @@
 // fragment htmx loads inline under its Logs row), the Red Flags screen (list, one flag, acknowledge
 // and resolve with a note) and the Rules screen (thresholds, enabled state, context). The entries
 // come in through POST /api/v1/events, so the rules judge them as they would in production.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { interpret } from '../../src/audit/interpret.js';
 import { createAuditRepository } from '../../src/db/audit-repository.js';
@@ -171,6 +173,42 @@ t.test('log entry detail: related entries follow a SCIM user across a rename (sa
   const related = relatedIds(page.body);
   t.ok(related.includes(rows[0]!.id), 'the GET after the rename relates the create under the old name (same resource id)');
   t.ok(related.includes(rows[1]!.id), 'and the rename');
+  const names = () => app.database.sqlite.prepare('SELECT subject FROM audit_resource_subjects WHERE resource_id = ? ORDER BY subject').pluck().all(id);
+  t.strictSame(names(), ['new.name@example.com', 'old.name@example.com'], 'both names of the user are kept for its id');
+  const patched = await scim({ method: 'PATCH', url: `/Users/${id}`, payload: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'displayName', value: 'New' }] } });
+  t.equal(patched.statusCode, 200);
+  t.strictSame(names(), ['new.name@example.com', 'old.name@example.com'], 'a change that keeps the name adds none');
+  // an entry of the resource without a subject is related by its id
+  const audit = app.repos.audit;
+  const bare = audit.append({ ts: Date.now(), type: 'User', protocol: 'SCIM', event: 'Get User', log: 'x', resourceId: id });
+  t.equal(audit.byId(bare)!.subject, null);
+  t.ok(audit.related(audit.byId(rows[0]!.id)!, 60 * MIN, 20).some((e) => e.id === bare), 'an entry of the same id without a subject is related');
+  // the same name, later given to another resource, does not make that resource's entries related
+  const other = audit.append({ ts: Date.now(), type: 'User', protocol: 'SCIM', event: 'Get User', log: 'x', resourceId: 'another-id', target: 'old.name@example.com' });
+  t.notOk(audit.related(audit.byId(rows[2]!.id)!, 60 * MIN, 20).some((e) => e.id === other), "another resource's entry under the old name is not");
+});
+
+t.test('migration 0019: the names of the resources of the entries already in the log are kept', async (t) => {
+  const { app } = await build(t, {}, { scim: false });
+  const db = app.database.sqlite;
+  // the state before 0019
+  db.exec(`DROP TRIGGER audit_log_resource_subject; DROP TABLE audit_resource_subjects; DROP INDEX audit_log_resource_unnamed;
+    CREATE INDEX audit_log_resource ON audit_log (resource_id) WHERE resource_id IS NOT NULL;`);
+  const audit = app.repos.audit;
+  const at = Date.UTC(2026, 0, 15, 12);
+  const base = { type: 'User', protocol: 'SCIM', event: 'Update User', log: 'x' };
+  const before = audit.append({ ...base, ts: at, resourceId: 'u1', target: 'Old.Name' });
+  audit.append({ ...base, ts: at + MIN, resourceId: 'u1', target: 'old.name' });
+  const after = audit.append({ ...base, ts: at + 2 * MIN, resourceId: 'u1', target: 'new.name' });
+  audit.append({ ...base, ts: at, resourceId: 'u2', target: 'kim' });
+  audit.append({ ...base, ts: at, resourceId: null, target: 'lee' });
+  db.exec(readFileSync(fileURLToPath(new URL('../../db/migrations/0019_resource_subjects.sql', import.meta.url)), 'utf8'));
+  t.strictSame(
+    db.prepare('SELECT resource_id AS r, subject AS s FROM audit_resource_subjects ORDER BY r, s').all(),
+    [{ r: 'u1', s: 'new.name' }, { r: 'u1', s: 'old.name' }, { r: 'u2', s: 'kim' }],
+    'one row per resource and subject (folded)',
+  );
+  t.ok(createAuditRepository(db).related(audit.byId(after)!, 60 * MIN, 20).some((e) => e.id === before), 'an entry under the old name is related again');
 });
 
 t.test('log entry detail: related entries across midnight (UTC), found through the index', async (t) => {
@@ -196,7 +234,8 @@ t.test('log entry detail: related entries across midnight (UTC), found through t
   const plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${relatedSql}`).all(params) as { detail: string }[]).map((r) => r.detail).join(' | ');
   t.notMatch(plan, /SCAN audit_log\b/, `no scan: ${plan}`);
   t.match(plan, /INDEX audit_log_day_subject_action_ts \(<expr>=\? AND subject=\?\)/, 'the subject branches seek (day, subject)');
-  t.match(plan, /INDEX audit_log_resource \(resource_id=\?\)/, 'the resource branch seeks its index');
+  t.match(plan, /INDEX audit_log_resource_unnamed \(resource_id=\?\)/, 'the resource branch without a subject seeks its index');
+  t.match(plan, /audit_resource_subjects USING PRIMARY KEY \(resource_id=\?\)/, 'the names of the resource are read by its key');
   // and the window's part of it: not every entry the actor ever made (a SCIM token's millions)
   t.match(plan, /INDEX audit_log_principal_ts \(principal=\? AND ts>\? AND ts<\?\)/, 'the principal branch seeks (principal, time)');
 });
