@@ -37,7 +37,25 @@ function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+/**
+ * A deep copy of a JSON value (a stored resource): for documents of this size, about a fifth of
+ * structuredClone's cost, which was a quarter of applyPatch's.
+ */
+function cloneJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Json = {};
+  for (const key of Object.keys(value)) {
+    const copy = cloneJson((value as Json)[key]);
+    // an own "__proto__" key (JSON.parse makes one) stays a key, not the copy's prototype
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+    else out[key] = copy;
+  }
+  return out as T;
+}
+
+/** Equal JSON values; the order of an object's keys does not matter. */
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
@@ -613,7 +631,7 @@ export function applyPatch(
   body: unknown,
 ): { resource: Record<string, unknown>; changed: boolean } {
   const operations = parseOperations(body);
-  const doc = structuredClone(resource);
+  const doc = cloneJson(resource);
   for (const operation of operations) applyOperation(rt, doc, operation);
   // Re-validating the whole result enforces required attributes, a single primary, no duplicate
   // members, and recomputes `schemas`.

@@ -5,7 +5,7 @@ import { compileFilter, compileSort } from '../db/scim-query.js';
 import { invalidValue, notFound, preconditionFailed, uniqueness } from '../scim/errors.js';
 import { parseFilter } from '../scim/filter.js';
 import { uuidv7 } from '../scim/ids.js';
-import { applyPatch, projectionReturns, projectResource } from '../scim/resource.js';
+import { applyPatch, deepEqual, projectionReturns, projectResource } from '../scim/resource.js';
 import {
   ENTERPRISE_USER_SCHEMA,
   LIST_RESPONSE_SCHEMA,
@@ -230,8 +230,11 @@ export function createProvisioningService(deps: { users: UserRepository; groups:
    * named "User" but by its attributes that differ (department, manager), as core ones are.
    */
   function changedAttributes(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
-    const differ = (a: Record<string, unknown>, b: Record<string, unknown>) =>
-      [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    const differ = (a: Record<string, unknown>, b: Record<string, unknown>) => {
+      const names = Object.keys(a).filter((k) => !deepEqual(a[k], b[k]));
+      for (const k of Object.keys(b)) if (!Object.hasOwn(a, k) && b[k] !== undefined) names.push(k);
+      return names;
+    };
     return differ(before, after).flatMap((k) => {
       const [was, is] = [before[k], after[k]];
       if (!k.startsWith('urn:') || !(isObject(was) || isObject(is))) return [k];
