@@ -53,9 +53,10 @@ export function createAuditRepository(sqlite: Sqlite): AuditRepository {
   // each OR branch has its own index (day and subject…, resource_id, principal…): SQLite unions the
   // lookups. The same resource's entries are found under each subject it has had (a user renamed:
   // audit_resource_subjects, migration 0019), and by resource id when they have no subject. The
-  // subject index begins with the UTC day (migration 0012), so its branches name the window's days: a window of at most a day spans two. The principal index is partial (actor ≠
-  // subject, migration 0008), so its branch repeats that condition, and the window (SQLite seeks a
-  // branch with its own terms only: without it, every entry the actor ever made was read, migration
+  // subject index begins with the UTC day (migration 0012), so its branches name the window's
+  // days: a window of at most a day spans two. The principal index is partial (actor ≠ subject,
+  // migration 0008), so its branch repeats that condition, and the window (SQLite seeks a branch
+  // with its own terms only: without it, every entry the actor ever made was read, migration
   // 0017); the entries it leaves out are the ones whose subject is the principal: the last branch,
   // which compares the principal folded in JS as subjects are (SQLite's lower() folds ASCII only).
   const related = sqlite.prepare(

@@ -319,16 +319,16 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     else startSync(walFd, []);
   }
 
-  /** a sync starts: it makes every group committed so far durable, the lazy ones too */
-  function lazyDone(): void {
+  /** a sync starts (on the pool, or at a flush): it makes every group committed so far durable, the lazy ones too */
+  function syncStarts(): void {
+    syncs++;
     lazyDirty = false;
     if (lazyTimer !== null) clearTimeout(lazyTimer);
     lazyTimer = null;
   }
 
   function startSync(fd: number, waiting: Job[]): void {
-    lazyDone();
-    syncs++;
+    syncStarts();
     syncing = waiting;
     syncInFlight = true;
     unsyncedCommit = false;
@@ -399,8 +399,7 @@ export function createWriteQueue(sqlite: Sqlite, options: WriteQueueOptions = {}
     let failure: unknown = null;
     if (fd !== null && (unsynced.length + committed.length > 0 || unsyncedCommit || lazyDirty)) {
       unsyncedCommit = false;
-      lazyDone();
-      syncs++;
+      syncStarts();
       try {
         fdatasyncSync(fd);
       } catch (error) {
